@@ -1,0 +1,144 @@
+// Package bank is the client's only door to the database: it opens ODBC connections,
+// bulk-loads generated banks, and calls the functions of db/procedures.sql. It holds no
+// DDL and no report logic; those live in SQL.
+package bank
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"time"
+
+	_ "github.com/alexbrainman/odbc" // registers the "odbc" driver
+)
+
+// DefaultDSN reaches the container that setup.sh starts.
+const DefaultDSN = "Driver={PostgreSQL Unicode};Server=127.0.0.1;Port=5432;Database=bank;Uid=postgres;"
+
+// Server-side limits for every session. The ODBC driver ignores context cancellation,
+// so only the server can stop a statement that runs or waits too long.
+const (
+	DefaultStatementTimeout = 5 * time.Minute
+	DefaultLockTimeout      = 30 * time.Second
+)
+
+// Options tune a connection pool.
+type Options struct {
+	StatementTimeout time.Duration
+	LockTimeout      time.Duration
+	MaxConns         int // 0: database/sql's default (unlimited)
+}
+
+// DB is a pool of ODBC connections to a bank.
+type DB struct {
+	sql *sql.DB
+}
+
+// Open connects to the bank at dsn and checks that the server answers and has our schema.
+func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	if opts.StatementTimeout == 0 {
+		opts.StatementTimeout = DefaultStatementTimeout
+	}
+	if opts.LockTimeout == 0 {
+		opts.LockTimeout = DefaultLockTimeout
+	}
+	// sql.Open("odbc") only to reach the registered driver; our connector does the opening.
+	probe, err := sql.Open("odbc", "")
+	if err != nil {
+		return nil, err
+	}
+	c := &connector{dsn: dsn, driver: probe.Driver(), setup: []string{
+		// Whole milliseconds, formatted from numbers: nothing here comes from text input.
+		fmt.Sprintf("SET statement_timeout = %d", opts.StatementTimeout.Milliseconds()),
+		fmt.Sprintf("SET lock_timeout = %d", opts.LockTimeout.Milliseconds()),
+		"SET application_name = 'bank-client'",
+	}}
+	probe.Close()
+	db := &DB{sql: sql.OpenDB(c)}
+	if opts.MaxConns > 0 {
+		db.sql.SetMaxOpenConns(opts.MaxConns)
+		db.sql.SetMaxIdleConns(opts.MaxConns)
+	}
+	if err := db.checkSchema(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes every connection.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// checkSchema makes the first connection, so that an unreachable server, a missing
+// driver or a database without our functions is reported before any work starts.
+func (db *DB) checkSchema(ctx context.Context) error {
+	var n int
+	err := db.sql.QueryRowContext(ctx,
+		`SELECT count(*) FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+		 WHERE n.nspname = 'bank' AND p.proname IN ('audit', 'load_begin', 'robinhood', 'transfer')`).Scan(&n)
+	if err != nil {
+		return translate(err)
+	}
+	if n < 4 {
+		return ErrNoSchema
+	}
+	return nil
+}
+
+// connector opens ODBC connections and applies the session settings to each, so that
+// every connection the pool ever makes has the same timeouts.
+type connector struct {
+	dsn    string
+	driver driver.Driver
+	setup  []string
+}
+
+func (c *connector) Connect(context.Context) (driver.Conn, error) {
+	conn, err := c.driver.Open(c.dsn)
+	if err != nil {
+		return nil, err
+	}
+	for _, q := range c.setup {
+		if err := execRaw(conn, q); err != nil {
+			conn.Close()
+			return nil, err
+		}
+	}
+	return conn, nil
+}
+
+func (c *connector) Driver() driver.Driver { return c.driver }
+
+func execRaw(conn driver.Conn, q string) error {
+	st, err := conn.Prepare(q)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	_, err = st.Exec(nil) //nolint:staticcheck // the odbc driver has no ExecContext
+	return err
+}
+
+// Isolation levels, sent as SET TRANSACTION: the odbc driver has no BeginTx options.
+const (
+	ReadCommitted  = "READ COMMITTED"
+	RepeatableRead = "REPEATABLE READ"
+)
+
+// inTx runs fn in one transaction at the given isolation level: commit if fn succeeds,
+// roll back otherwise. Every multi-statement unit of work goes through here.
+func (db *DB) inTx(ctx context.Context, isolation string, fn func(*sql.Tx) error) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return translate(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "SET TRANSACTION ISOLATION LEVEL "+isolation); err != nil {
+		return translate(err)
+	}
+	if err := fn(tx); err != nil {
+		return translate(err)
+	}
+	return translate(tx.Commit())
+}

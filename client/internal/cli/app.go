@@ -1,0 +1,376 @@
+// Package cli is the client's command line: flags, their validation, and printing what
+// the bank's functions return.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"funwithbanking/client/internal/bank"
+	"funwithbanking/client/internal/gen"
+	"funwithbanking/client/internal/money"
+)
+
+// Defaults of the calls, as the seed's brief states them.
+const (
+	DefaultLimit   = 10
+	DefaultPercent = "10"
+	DefaultCount   = 10
+	maxSQLInt      = math.MaxInt32 // the functions take integer arguments
+	maxWorkers     = 256
+	percentPlaces  = 4 // percentages are exact to 0.0001
+)
+
+// usageError marks a mistake in the command line: exit status 2, like flag parsing.
+type usageError struct{ error }
+
+// Run runs the client with args (args[0] is the program name) and returns its exit status:
+// 0 on success, 1 when the work failed, 2 for a bad command line.
+func Run(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	err := newApp(stdout, stderr).RunContext(ctx, args)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintf(stderr, "client: %s\n", oneLine(err.Error()))
+	var ue usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func newApp(stdout, stderr io.Writer) *ucli.App {
+	onUsage := func(_ *ucli.Context, err error, _ bool) error { return usageError{err} }
+	populateFlags := []ucli.Flag{
+		&ucli.IntFlag{Name: "customers", Value: gen.DefaultCustomers, Usage: "how many customers to make"},
+		&ucli.IntFlag{Name: "max-accounts", Value: gen.DefaultMaxAccounts, Usage: "each customer holds 1..`M` accounts (random per customer), joint ones included"},
+		&ucli.Uint64Flag{Name: "seed", Value: gen.DefaultSeed, Usage: "the same seed makes the same bank"},
+		&ucli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: "goroutines making data (the data do not depend on it)"},
+	}
+	formatFlag := &ucli.StringFlag{Name: "format", Value: FormatTable, Usage: "table, json or csv"}
+	limitFlags := []ucli.Flag{
+		&ucli.IntFlag{Name: "limit", Value: DefaultLimit, Usage: "how many rows"},
+		formatFlag,
+	}
+	report := func(name, usage string, run func(*ucli.Context, *bank.DB, int) (*result, error)) *ucli.Command {
+		return &ucli.Command{
+			Name: name, Usage: usage, Flags: limitFlags, OnUsageError: onUsage,
+			Action: func(c *ucli.Context) error {
+				limit := c.Int("limit")
+				if err := checkRange("limit", limit, 1, maxSQLInt); err != nil {
+					return err
+				}
+				return call(c, func(db *bank.DB) (*result, error) { return run(c, db, limit) })
+			},
+		}
+	}
+
+	app := &ucli.App{
+		Name:            "client",
+		Usage:           "Fun With Banking: fill the bank with seeded mock data and call its functions over ODBC",
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		HideHelpCommand: true,
+		OnUsageError:    onUsage,
+		ExitErrHandler:  func(*ucli.Context, error) {}, // Run reports errors, in one line
+		CommandNotFound: func(c *ucli.Context, name string) {
+			fmt.Fprintf(stderr, "client: unknown command %q (try --help)\n", name)
+			os.Exit(2)
+		},
+		Flags: []ucli.Flag{
+			&ucli.StringFlag{Name: "dsn", Value: bank.DefaultDSN, EnvVars: []string{"BANK_DSN"}, Usage: "ODBC connection string"},
+			&ucli.DurationFlag{Name: "statement-timeout", Value: bank.DefaultStatementTimeout, Usage: "the server cancels a statement that runs longer"},
+			&ucli.DurationFlag{Name: "lock-timeout", Value: bank.DefaultLockTimeout, Usage: "the server gives up waiting for a lock after this long"},
+		},
+		Commands: []*ucli.Command{
+			{
+				Name: "populate", Usage: "replace the bank with a seeded mock bank, in one transaction",
+				Flags: populateFlags, OnUsageError: onUsage,
+				Action: func(c *ucli.Context) error {
+					cfg, workers, err := populateConfig(c)
+					if err != nil {
+						return err
+					}
+					return withDB(c, func(db *bank.DB) error {
+						return populate(c, db, cfg, workers, stdout)
+					})
+				},
+			},
+			{
+				Name: "call", Usage: "call one of the bank's functions and print what it returns",
+				OnUsageError: onUsage,
+				Subcommands: []*ucli.Command{
+					report("top-states", "states with the highest average customer balance (bank.top_states)",
+						func(c *ucli.Context, db *bank.DB, limit int) (*result, error) { return topStates(c.Context, db, limit) }),
+					report("top-customers", "customers with the highest total balance (bank.top_customers)",
+						func(c *ucli.Context, db *bank.DB, limit int) (*result, error) {
+							return customers(c.Context, db, limit, true)
+						}),
+					report("bottom-customers", "customers with the lowest total balance (bank.bottom_customers)",
+						func(c *ucli.Context, db *bank.DB, limit int) (*result, error) {
+							return customers(c.Context, db, limit, false)
+						}),
+					{
+						Name: "robinhood", Usage: "Operation Robinhood (bank.robinhood), in one transaction",
+						OnUsageError: onUsage,
+						Flags: []ucli.Flag{
+							&ucli.StringFlag{Name: "percent", Value: DefaultPercent, Usage: "share of each donor's largest account, more than 0 and at most 100"},
+							&ucli.IntFlag{Name: "count", Value: DefaultCount, Usage: "how many donors, and how many recipients"},
+							formatFlag,
+						},
+						Action: func(c *ucli.Context) error {
+							percent, err := parsePercent(c.String("percent"))
+							if err != nil {
+								return err
+							}
+							count := c.Int("count")
+							if err := checkRange("count", count, 1, maxSQLInt); err != nil {
+								return err
+							}
+							return call(c, func(db *bank.DB) (*result, error) { return robinhood(c.Context, db, percent, count) })
+						},
+					},
+					{
+						Name: "transfer", Usage: "move money between two accounts (bank.transfer)",
+						OnUsageError: onUsage,
+						Flags: []ucli.Flag{
+							&ucli.Int64Flag{Name: "from", Required: true, Usage: "account to take from"},
+							&ucli.Int64Flag{Name: "to", Required: true, Usage: "account to pay into"},
+							&ucli.StringFlag{Name: "amount", Required: true, Usage: "dollars, at most two decimals, e.g. 12.50"},
+							formatFlag,
+						},
+						Action: func(c *ucli.Context) error {
+							from, to := c.Int64("from"), c.Int64("to")
+							amount, err := parseTransfer(from, to, c.String("amount"))
+							if err != nil {
+								return err
+							}
+							return call(c, func(db *bank.DB) (*result, error) { return transfer(c.Context, db, from, to, amount) })
+						},
+					},
+					{
+						Name: "audit", Usage: "count everything and add up all the money (bank.audit)",
+						OnUsageError: onUsage,
+						Flags:        []ucli.Flag{formatFlag},
+						Action: func(c *ucli.Context) error {
+							return call(c, func(db *bank.DB) (*result, error) { return audit(c.Context, db) })
+						},
+					},
+				},
+			},
+			{
+				Name: "demo", Usage: "populate, report, Robinhood, report again, and audit: what the seed's test script did",
+				Flags: populateFlags, OnUsageError: onUsage,
+				Action: func(c *ucli.Context) error {
+					cfg, workers, err := populateConfig(c)
+					if err != nil {
+						return err
+					}
+					return withDB(c, func(db *bank.DB) error { return demo(c, db, cfg, workers, stdout, stderr) })
+				},
+			},
+		},
+	}
+	return app
+}
+
+// Validation, apart from parsing: urfave has turned text into numbers; here we decide
+// whether the numbers make sense, before anything touches the database.
+
+func checkRange(name string, v, lo, hi int) error {
+	if v < lo || v > hi {
+		return usageError{fmt.Errorf("--%s must be between %d and %d, got %d", name, lo, hi, v)}
+	}
+	return nil
+}
+
+func populateConfig(c *ucli.Context) (gen.Config, int, error) {
+	cfg := gen.Config{Customers: c.Int("customers"), MaxAccounts: c.Int("max-accounts"), Seed: c.Uint64("seed")}
+	if err := checkRange("customers", cfg.Customers, 1, gen.MaxCustomers); err != nil {
+		return cfg, 0, err
+	}
+	if err := checkRange("max-accounts", cfg.MaxAccounts, 1, gen.MaxMaxAccounts); err != nil {
+		return cfg, 0, err
+	}
+	workers := c.Int("workers")
+	if err := checkRange("workers", workers, 1, maxWorkers); err != nil {
+		return cfg, 0, err
+	}
+	return cfg, workers, nil
+}
+
+// parsePercent accepts more than 0 and at most 100, exact to 0.0001, and returns it as
+// the decimal text the function receives.
+func parsePercent(s string) (string, error) {
+	v, err := money.ParseFixed(s, percentPlaces)
+	if err != nil {
+		return "", usageError{fmt.Errorf("--percent %q %w", s, err)}
+	}
+	if v <= 0 || v > 100*10_000 {
+		return "", usageError{fmt.Errorf("--percent must be more than 0 and at most 100, got %s", s)}
+	}
+	return money.FormatFixed(v, percentPlaces), nil
+}
+
+func parseTransfer(from, to int64, amount string) (money.Cents, error) {
+	if from < 1 || to < 1 {
+		return 0, usageError{fmt.Errorf("--from and --to are account ids, whole numbers from 1; got %d and %d", from, to)}
+	}
+	if from == to {
+		return 0, usageError{fmt.Errorf("--from and --to are both account %d: a transfer needs two accounts", from)}
+	}
+	c, err := money.ParseCents(amount)
+	if err != nil {
+		return 0, usageError{err}
+	}
+	if c == 0 {
+		return 0, usageError{fmt.Errorf("amount must be more than 0, got %q", amount)}
+	}
+	return c, nil
+}
+
+func withDB(c *ucli.Context, fn func(*bank.DB) error) error {
+	db, err := bank.Open(c.Context, c.String("dsn"), bank.Options{
+		StatementTimeout: c.Duration("statement-timeout"),
+		LockTimeout:      c.Duration("lock-timeout"),
+	})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return fn(db)
+}
+
+func call(c *ucli.Context, fn func(*bank.DB) (*result, error)) error {
+	format := c.String("format")
+	if !contains(formats, format) {
+		return usageError{fmt.Errorf("--format must be one of %s, got %q", strings.Join(formats, ", "), format)}
+	}
+	return withDB(c, func(db *bank.DB) error {
+		r, err := fn(db)
+		if err != nil {
+			return err
+		}
+		return r.write(c.App.Writer, format)
+	})
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func populate(c *ucli.Context, db *bank.DB, cfg gen.Config, workers int, stdout io.Writer) error {
+	start := time.Now()
+	sum, err := db.Populate(c.Context, cfg, workers, nil)
+	if err != nil {
+		return fmt.Errorf("populate: %w", err)
+	}
+	fmt.Fprintln(stdout, describeLoad(cfg, sum))
+	fmt.Fprintf(c.App.ErrWriter, "populate took %s\n", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func describeLoad(cfg gen.Config, s bank.LoadSummary) string {
+	return fmt.Sprintf("Populated from seed %d: %d customers, %d accounts (%d joint), %d holder links, %s in all.",
+		cfg.Seed, s.Customers, s.Accounts, s.Joint, s.Links, s.Total)
+}
+
+var (
+	stateCols    = []column{{"state", false}, {"customers", true}, {"avg_balance", true}}
+	customerCols = []column{{"customer_id", true}, {"first_name", false}, {"last_name", false},
+		{"state", false}, {"accounts", true}, {"total_balance", true}}
+	moveCols = []column{{"from_customer", true}, {"from_account", true}, {"to_customer", true},
+		{"to_account", true}, {"amount", true}}
+	transferCols = []column{{"from_account", true}, {"from_balance", true}, {"to_account", true}, {"to_balance", true}}
+	auditCols    = []column{{"customers", true}, {"accounts", true}, {"links", true},
+		{"total_balance", true}, {"negative_balances", true}}
+)
+
+func topStates(ctx context.Context, db *bank.DB, limit int) (*result, error) {
+	rows, err := db.TopStates(ctx, limit)
+	if err != nil {
+		return nil, fmt.Errorf("top-states: %w", err)
+	}
+	r := &result{title: fmt.Sprintf("Top %d states by average customer balance", limit), cols: stateCols}
+	for _, s := range rows {
+		r.add(s.State, s.Customers, s.AvgBalance)
+	}
+	return r, nil
+}
+
+func customers(ctx context.Context, db *bank.DB, limit int, top bool) (*result, error) {
+	fetch, name, title := db.TopCustomers, "top-customers", "Top %d customers by total balance"
+	if !top {
+		fetch, name, title = db.BottomCustomers, "bottom-customers", "Bottom %d customers by total balance"
+	}
+	rows, err := fetch(ctx, limit)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	r := &result{title: fmt.Sprintf(title, limit), cols: customerCols}
+	for _, cu := range rows {
+		r.add(cu.CustomerID, cu.FirstName, cu.LastName, cu.State, cu.Accounts, cu.TotalBalance)
+	}
+	return r, nil
+}
+
+func robinhood(ctx context.Context, db *bank.DB, percent string, count int) (*result, error) {
+	moves, err := db.Robinhood(ctx, percent, count)
+	if err != nil {
+		return nil, fmt.Errorf("robinhood: %w", err)
+	}
+	r := &result{
+		title: fmt.Sprintf("Operation Robinhood: %s%% of the largest account of each of the %d richest, to the %d poorest",
+			strings.TrimRight(strings.TrimRight(percent, "0"), "."), count, count),
+		cols: moveCols,
+	}
+	for _, m := range moves {
+		r.add(m.FromCustomer, m.FromAccount, m.ToCustomer, m.ToAccount, m.Amount)
+	}
+	return r, nil
+}
+
+func transfer(ctx context.Context, db *bank.DB, from, to int64, amount money.Cents) (*result, error) {
+	t, err := db.Transfer(ctx, from, to, amount)
+	if err != nil {
+		return nil, fmt.Errorf("transfer: %w", err)
+	}
+	r := &result{title: fmt.Sprintf("Transferred %s from account %d to account %d", amount, from, to), cols: transferCols}
+	r.add(t.FromAccount, t.FromBalance, t.ToAccount, t.ToBalance)
+	return r, nil
+}
+
+func audit(ctx context.Context, db *bank.DB) (*result, error) {
+	a, err := db.Audit(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	return auditResult("Audit", a), nil
+}
+
+func auditResult(title string, a bank.Audit) *result {
+	r := &result{title: title, cols: auditCols}
+	r.add(a.Customers, a.Accounts, a.Links, a.TotalBalance, a.NegativeBalances)
+	return r
+}

@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"funwithbanking/client/internal/bank"
+	"funwithbanking/client/internal/gen"
+	"funwithbanking/client/internal/money"
+)
+
+// demo does what the seed's test script did, and proves the money was conserved. Its
+// standard output depends only on the seed and flags; timings go to stderr.
+func demo(c *ucli.Context, db *bank.DB, cfg gen.Config, workers int, stdout, stderr io.Writer) error {
+	ctx := c.Context
+	start := time.Now()
+	fmt.Fprintf(stdout, "Fun With Banking: %d customers, 1 to %d accounts each, seed %d\n\n", cfg.Customers, cfg.MaxAccounts, cfg.Seed)
+	sum, err := db.Populate(ctx, cfg, workers, nil)
+	if err != nil {
+		return fmt.Errorf("populate: %w", err)
+	}
+	fmt.Fprintf(stderr, "populate took %s\n", time.Since(start).Round(time.Millisecond))
+	fmt.Fprintln(stdout, describeLoad(cfg, sum))
+
+	before, err := db.Audit(ctx)
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	if before.TotalBalance != sum.Total || before.Customers != sum.Customers || before.Accounts != sum.Accounts || before.Links != sum.Links {
+		return fmt.Errorf("the database holds %+v, but the client loaded %+v", before, sum)
+	}
+	steps := []func(context.Context) (*result, error){
+		func(context.Context) (*result, error) { return auditResult("Audit before Robinhood", before), nil },
+	}
+	reports := []func(context.Context) (*result, error){
+		func(ctx context.Context) (*result, error) { return topStates(ctx, db, DefaultLimit) },
+		func(ctx context.Context) (*result, error) { return customers(ctx, db, DefaultLimit, true) },
+		func(ctx context.Context) (*result, error) { return customers(ctx, db, DefaultLimit, false) },
+	}
+	steps = append(steps, reports...)
+	steps = append(steps, func(ctx context.Context) (*result, error) {
+		return robinhood(ctx, db, money.FormatFixed(10*10_000, percentPlaces), DefaultCount)
+	})
+	steps = append(steps, reports...)
+	for _, step := range steps {
+		r, err := step(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout)
+		if err := r.write(stdout, FormatTable); err != nil {
+			return err
+		}
+	}
+
+	after, err := db.Audit(ctx)
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	fmt.Fprintln(stdout)
+	auditResult("Audit after Robinhood", after).write(stdout, FormatTable)
+	if after != before {
+		return fmt.Errorf("robinhood did not conserve the bank: before %+v, after %+v", before, after)
+	}
+	fmt.Fprintf(stdout, "\nMoney conserved: %s before and after Robinhood, to the cent; no negative balances.\n", after.TotalBalance)
+	fmt.Fprintf(stderr, "demo took %s\n", time.Since(start).Round(time.Millisecond))
+	return nil
+}

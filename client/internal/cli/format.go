@@ -1,0 +1,136 @@
+package cli
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Output formats of `client call`.
+const (
+	FormatTable = "table"
+	FormatJSON  = "json"
+	FormatCSV   = "csv"
+)
+
+var formats = []string{FormatTable, FormatJSON, FormatCSV}
+
+// column describes one column of a result: numbers are right-aligned in tables and
+// unquoted in JSON (money is printed as an exact decimal with two places, never a float).
+type column struct {
+	name    string
+	numeric bool
+}
+
+// result is what every call prints: a title, columns and rows of already-formatted cells.
+type result struct {
+	title string
+	cols  []column
+	rows  [][]string
+}
+
+func (r *result) add(cells ...any) {
+	row := make([]string, len(cells))
+	for i, c := range cells {
+		row[i] = fmt.Sprint(c)
+	}
+	r.rows = append(r.rows, row)
+}
+
+func (r *result) write(w io.Writer, format string) error {
+	switch format {
+	case FormatJSON:
+		return r.writeJSON(w)
+	case FormatCSV:
+		cw := csv.NewWriter(w)
+		header := make([]string, len(r.cols))
+		for i, c := range r.cols {
+			header[i] = c.name
+		}
+		cw.Write(header)
+		cw.WriteAll(r.rows)
+		return cw.Error()
+	default:
+		return r.writeTable(w)
+	}
+}
+
+func (r *result) writeTable(w io.Writer) error {
+	width := make([]int, len(r.cols))
+	for i, c := range r.cols {
+		width[i] = len(c.name)
+		for _, row := range r.rows {
+			width[i] = max(width[i], len([]rune(row[i])))
+		}
+	}
+	var sb strings.Builder
+	if r.title != "" {
+		sb.WriteString(r.title + "\n")
+	}
+	line := func(cells []string) {
+		for i, cell := range cells {
+			if i > 0 {
+				sb.WriteString("  ")
+			}
+			pad := strings.Repeat(" ", width[i]-len([]rune(cell)))
+			if r.cols[i].numeric {
+				sb.WriteString(pad + cell)
+			} else if i < len(cells)-1 {
+				sb.WriteString(cell + pad)
+			} else {
+				sb.WriteString(cell)
+			}
+		}
+		sb.WriteString("\n")
+	}
+	header := make([]string, len(r.cols))
+	rule := make([]string, len(r.cols))
+	for i, c := range r.cols {
+		header[i] = c.name
+		rule[i] = strings.Repeat("-", width[i])
+	}
+	line(header)
+	line(rule)
+	for _, row := range r.rows {
+		line(row)
+	}
+	if len(r.rows) == 0 {
+		sb.WriteString("(no rows)\n")
+	}
+	_, err := io.WriteString(w, sb.String())
+	return err
+}
+
+func (r *result) writeJSON(w io.Writer) error {
+	var sb strings.Builder
+	sb.WriteString("[")
+	for i, row := range r.rows {
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		sb.WriteString("\n  {")
+		for j, cell := range row {
+			if j > 0 {
+				sb.WriteString(", ")
+			}
+			name, _ := json.Marshal(r.cols[j].name)
+			sb.Write(name)
+			sb.WriteString(": ")
+			if r.cols[j].numeric {
+				sb.WriteString(cell)
+			} else {
+				v, _ := json.Marshal(cell)
+				sb.Write(v)
+			}
+		}
+		sb.WriteString("}")
+	}
+	if len(r.rows) > 0 {
+		sb.WriteString("\n")
+	}
+	sb.WriteString("]\n")
+	_, err := io.WriteString(w, sb.String())
+	return err
+}

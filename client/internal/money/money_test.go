@@ -1,0 +1,90 @@
+package money
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseCents(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    Cents
+		wantErr string
+	}{
+		{in: "0", want: 0},
+		{in: "12", want: 1200},
+		{in: "12.3", want: 1230},
+		{in: "12.34", want: 1234},
+		{in: "12.340", want: 1234},
+		{in: "0.07", want: 7},
+		{in: ".5", want: 50},
+		{in: "5.", want: 500},
+		{in: "007.10", want: 710},
+		{in: "9999999999999.99", want: MaxCents},
+		{in: "", wantErr: "is empty"},
+		{in: ".", wantErr: "not a decimal"},
+		{in: "-1", wantErr: "negative"},
+		{in: "+1", wantErr: "not a decimal"},
+		{in: "1e3", wantErr: "not a decimal"},
+		{in: "NaN", wantErr: "not a decimal"},
+		{in: "Inf", wantErr: "not a decimal"},
+		{in: " 1", wantErr: "not a decimal"},
+		{in: "1,000", wantErr: "not a decimal"},
+		{in: "1.2.3", wantErr: "not a decimal"},
+		{in: "0.005", wantErr: "too many decimal places"},
+		{in: "10000000000000", wantErr: "too large"},
+		{in: "99999999999999999999999", wantErr: "too large"},
+		{in: "1; DROP TABLE bank.accounts", wantErr: "not a decimal"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseCents(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ParseCents(%q) = %v, %v; want error containing %q", tt.in, got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("ParseCents(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestFormatFixed(t *testing.T) {
+	tests := []struct {
+		v      int64
+		places int
+		want   string
+	}{
+		{0, 2, "0.00"}, {7, 2, "0.07"}, {1234, 2, "12.34"}, {-5, 2, "-0.05"},
+		{100000, 4, "10.0000"}, {42, 0, "42"},
+	}
+	for _, tt := range tests {
+		if got := FormatFixed(tt.v, tt.places); got != tt.want {
+			t.Errorf("FormatFixed(%d, %d) = %q, want %q", tt.v, tt.places, got, tt.want)
+		}
+	}
+}
+
+// FuzzParseCents: whatever the input, a parsed amount prints back to a string that
+// parses to the same amount, and is never negative or beyond numeric(15,2).
+func FuzzParseCents(f *testing.F) {
+	for _, s := range []string{"0", "12.34", ".5", "5.", "0.005", "-1", "9999999999999.99", "1e3", "NaN"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := ParseCents(s)
+		if err != nil {
+			return
+		}
+		if c < 0 || c > MaxCents {
+			t.Fatalf("ParseCents(%q) = %d: out of range", s, c)
+		}
+		back, err := ParseCents(c.String())
+		if err != nil || back != c {
+			t.Fatalf("ParseCents(%q) = %d, but %q parses to %d, %v", s, c, c.String(), back, err)
+		}
+	})
+}

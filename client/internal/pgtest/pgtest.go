@@ -1,0 +1,203 @@
+// Package pgtest starts a throwaway PostgreSQL cluster for tests (initdb and pg_ctl in a
+// temporary folder, on a free loopback port) and loads the bank's schema into databases
+// the way the official image's entrypoint does. There is no skipping: if a server cannot
+// be started, Start says why and the tests fail.
+package pgtest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+)
+
+// Server is a running throwaway cluster.
+type Server struct {
+	Port   int
+	BinDir string
+	dir    string
+	asUser string // run server programs as this user (PostgreSQL refuses to run as root)
+	dbs    atomic.Int64
+}
+
+// RepoRoot is the folder holding go.mod, found from this source file.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
+}
+
+// SchemaFiles are the files the image's entrypoint loads, in the order it loads them
+// (it sorts /docker-entrypoint-initdb.d, where the Dockerfile copies db/*.sql).
+func SchemaFiles() ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(RepoRoot(), "db", "*.sql"))
+	if err != nil || len(files) == 0 {
+		return nil, fmt.Errorf("pgtest: no db/*.sql under %s", RepoRoot())
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// binDir finds PostgreSQL's server programs: $BANK_PG_BINDIR, or the newest
+// /usr/lib/postgresql/N/bin (Debian's layout), or initdb on the PATH.
+func binDir() (string, error) {
+	if d := os.Getenv("BANK_PG_BINDIR"); d != "" {
+		return d, nil
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool { return version(dirs[i]) < version(dirs[j]) })
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if _, err := os.Stat(filepath.Join(dirs[i], "initdb")); err == nil {
+			return dirs[i], nil
+		}
+	}
+	if p, err := exec.LookPath("initdb"); err == nil {
+		return filepath.Dir(p), nil
+	}
+	return "", errors.New("pgtest: PostgreSQL server programs not found (apt-get install postgresql, or set BANK_PG_BINDIR)")
+}
+
+func version(binDir string) int {
+	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
+	return v
+}
+
+// Start initialises and starts a cluster. Call Stop when done.
+func Start() (*Server, error) {
+	bin, err := binDir()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "bank-pgtest-")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{BinDir: bin, dir: dir}
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			return nil, errors.New("pgtest: running as root needs a postgres user to run the server as (apt-get install postgresql creates it)")
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		if err := os.Chown(dir, uid, gid); err != nil {
+			return nil, err
+		}
+		s.asUser = "postgres"
+	}
+	if _, err := s.server("initdb", "-D", s.dataDir(), "-U", "postgres", "-A", "trust",
+		"-E", "UTF8", "--no-locale", "--no-sync"); err != nil {
+		return nil, err
+	}
+	// A free port can be taken between our check and the server's bind; try a few.
+	for attempt := 0; ; attempt++ {
+		s.Port, err = freePort()
+		if err != nil {
+			return nil, err
+		}
+		_, err = s.server("pg_ctl", "-D", s.dataDir(), "-l", filepath.Join(dir, "server.log"), "-w", "-t", "60",
+			"-o", fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories=%s "+
+				"-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", s.Port, dir),
+			"start")
+		if err == nil {
+			return s, nil
+		}
+		if attempt == 3 {
+			log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
+			return nil, fmt.Errorf("%v\nserver log:\n%s", err, log)
+		}
+	}
+}
+
+func (s *Server) dataDir() string { return filepath.Join(s.dir, "data") }
+
+// server runs one of PostgreSQL's programs, as the postgres user when we are root.
+func (s *Server) server(prog string, args ...string) (string, error) {
+	path := filepath.Join(s.BinDir, prog)
+	var cmd *exec.Cmd
+	if s.asUser != "" {
+		cmd = exec.Command("runuser", append([]string{"-u", s.asUser, "--", path}, args...)...)
+	} else {
+		cmd = exec.Command(path, args...)
+	}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return out.String(), fmt.Errorf("pgtest: %s %s: %v\n%s", prog, strings.Join(args, " "), err, out.String())
+	}
+	return out.String(), nil
+}
+
+// Stop stops the cluster at once and removes its files.
+func (s *Server) Stop() {
+	s.server("pg_ctl", "-D", s.dataDir(), "-m", "immediate", "stop")
+	os.RemoveAll(s.dir)
+}
+
+// Restart restarts the server with the given shutdown mode ("fast" or "immediate").
+func (s *Server) Restart(mode string) error {
+	_, err := s.server("pg_ctl", "-D", s.dataDir(), "-m", mode, "-w", "restart")
+	return err
+}
+
+// Psql runs psql against database db with ON_ERROR_STOP, as the entrypoint does, and
+// returns what it printed.
+func (s *Server) Psql(db string, args ...string) (string, error) {
+	base := []string{"-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", strconv.Itoa(s.Port),
+		"-U", "postgres", "--no-password", "-d", db}
+	cmd := exec.Command(filepath.Join(s.BinDir, "psql"), append(base, args...)...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if err != nil {
+		return out.String(), fmt.Errorf("psql %s: %v\n%s", strings.Join(args, " "), err, out.String())
+	}
+	return out.String(), nil
+}
+
+// NewDatabase creates an empty database and loads db/*.sql into it in the entrypoint's
+// order. Each test that changes data gets its own, so tests cannot see each other.
+func (s *Server) NewDatabase() (string, error) {
+	name := fmt.Sprintf("bank_%d", s.dbs.Add(1))
+	if err := s.NewEmptyDatabase(name); err != nil {
+		return "", err
+	}
+	files, err := SchemaFiles()
+	if err != nil {
+		return "", err
+	}
+	for _, f := range files {
+		if _, err := s.Psql(name, "-f", f); err != nil {
+			return "", err
+		}
+	}
+	return name, nil
+}
+
+// NewEmptyDatabase creates a database without the bank's schema.
+func (s *Server) NewEmptyDatabase(name string) error {
+	_, err := s.Psql("postgres", "-c", fmt.Sprintf(`CREATE DATABASE %q`, name))
+	return err
+}
+
+// DSN is the ODBC connection string for database db: the client's default with our port.
+func (s *Server) DSN(db string) string {
+	return fmt.Sprintf("Driver={PostgreSQL Unicode};Server=127.0.0.1;Port=%d;Database=%s;Uid=postgres;", s.Port, db)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

@@ -1,0 +1,93 @@
+-- Fun With Banking: the schema.
+--
+-- Loaded once, at the container's first start, by the official image's entrypoint
+-- (psql -v ON_ERROR_STOP=1, connected to the database named by POSTGRES_DB), before
+-- db/procedures.sql. The test harness and setup.sh's local mode load it the same way.
+--
+-- Exactly three tables: customers, accounts and the many-to-many link between them.
+-- Keys and indexes are not declared inline: bank.create_keys() adds them, so that
+--   * populate can drop them, bulk-load, and build them once afterwards (as pgbench does);
+--   * on Citus, the tables can be distributed first and the foreign keys added after
+--     (customers as a reference table; accounts and customer_accounts distributed and
+--     co-located by account_id).
+
+CREATE SCHEMA bank;
+COMMENT ON SCHEMA bank IS 'Fun With Banking: customers, accounts, and who holds which.';
+
+-- psql users type top_customers(), not bank.top_customers().
+DO $$
+BEGIN
+    EXECUTE format('ALTER DATABASE %I SET search_path = bank, public', current_database());
+END
+$$;
+
+CREATE TABLE bank.customers (
+    customer_id    bigint      NOT NULL CHECK (customer_id > 0),
+    first_name     text        NOT NULL CHECK (first_name <> ''),
+    last_name      text        NOT NULL CHECK (last_name <> ''),
+    street_address text        NOT NULL CHECK (street_address <> ''),
+    city           text        NOT NULL CHECK (city <> ''),
+    -- The 50 states and the District of Columbia: the places a US retail bank's customers live.
+    state          char(2)     NOT NULL CHECK (state IN (
+        'AL', 'AK', 'AZ', 'AR', 'CA', 'CO', 'CT', 'DE', 'DC', 'FL', 'GA', 'HI', 'ID', 'IL',
+        'IN', 'IA', 'KS', 'KY', 'LA', 'ME', 'MD', 'MA', 'MI', 'MN', 'MS', 'MO', 'MT', 'NE',
+        'NV', 'NH', 'NJ', 'NM', 'NY', 'NC', 'ND', 'OH', 'OK', 'OR', 'PA', 'RI', 'SC', 'SD',
+        'TN', 'TX', 'UT', 'VT', 'VA', 'WA', 'WV', 'WI', 'WY')),
+    -- Five digits as text: 02134 is Boston, not 2134.
+    zip            text        NOT NULL CHECK (zip ~ '^[0-9]{5}$'),
+    created_at     timestamptz NOT NULL
+);
+COMMENT ON TABLE bank.customers IS 'A bank customer. customer_id is assigned by the loader, not a sequence, so a seed always gives the same ids.';
+
+CREATE TABLE bank.accounts (
+    account_id bigint        NOT NULL CHECK (account_id > 0),
+    balance    numeric(15,2) NOT NULL CHECK (balance >= 0),
+    created_at timestamptz   NOT NULL
+);
+COMMENT ON TABLE bank.accounts IS 'An account; balance in dollars, exact to the cent, never negative.';
+
+CREATE TABLE bank.customer_accounts (
+    customer_id bigint NOT NULL,
+    account_id  bigint NOT NULL
+);
+COMMENT ON TABLE bank.customer_accounts IS 'Who holds which account: an account with two or more holders is a joint account.';
+
+-- The keys and the one secondary index, in one place for init, populate and Citus.
+CREATE FUNCTION bank.create_keys() RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = bank, pg_temp
+AS $$
+BEGIN
+    ALTER TABLE customers ADD CONSTRAINT customers_pkey PRIMARY KEY (customer_id);
+    ALTER TABLE accounts ADD CONSTRAINT accounts_pkey PRIMARY KEY (account_id);
+    ALTER TABLE customer_accounts
+        ADD CONSTRAINT customer_accounts_pkey PRIMARY KEY (customer_id, account_id),
+        ADD CONSTRAINT customer_accounts_customer_fkey
+            FOREIGN KEY (customer_id) REFERENCES customers (customer_id),
+        ADD CONSTRAINT customer_accounts_account_fkey
+            FOREIGN KEY (account_id) REFERENCES accounts (account_id);
+    -- "Who holds this account?" (joint holders, and the foreign key's checks on accounts).
+    CREATE INDEX customer_accounts_account_id_idx ON customer_accounts (account_id);
+END
+$$;
+COMMENT ON FUNCTION bank.create_keys() IS
+    'Adds the primary keys, the foreign keys and the account_id index. Called at init and by bank.load_finish().';
+
+CREATE FUNCTION bank.drop_keys() RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = bank, pg_temp
+AS $$
+BEGIN
+    ALTER TABLE customer_accounts
+        DROP CONSTRAINT customer_accounts_account_fkey,
+        DROP CONSTRAINT customer_accounts_customer_fkey,
+        DROP CONSTRAINT customer_accounts_pkey;
+    DROP INDEX customer_accounts_account_id_idx;
+    ALTER TABLE accounts DROP CONSTRAINT accounts_pkey;
+    ALTER TABLE customers DROP CONSTRAINT customers_pkey;
+END
+$$;
+COMMENT ON FUNCTION bank.drop_keys() IS
+    'Drops what bank.create_keys() adds. Called by bank.load_begin(), inside the load transaction.';
+
+SELECT bank.create_keys();

@@ -1,0 +1,387 @@
+-- Fun With Banking: the functions. Loaded after db/init.sql; safe to load again
+-- (CREATE OR REPLACE), which is how a deployed bank gets a fixed function.
+--
+-- Every report, Robinhood and transfer lives here, so that a psql user and the Go client
+-- get the very same answers. Money is numeric, exact to the cent.
+--
+-- Definitions used throughout:
+--   * A customer's total balance is the sum of the balances of every account they hold;
+--     a joint account counts in full for each of its holders (what each statement shows).
+--     A customer who holds no account has a total of 0.00.
+--   * Ties are always broken by the lower id, so every answer is deterministic.
+--
+-- Errors we raise, by SQLSTATE (class BK is ours; PostgreSQL uses none of it):
+--   BK001  unknown account                  BK005  invalid argument (NULL, limit < 1, percent outside (0, 100])
+--   BK002  transfer to the same account     BK006  robinhood called above READ COMMITTED
+--   BK003  invalid amount                   BK007  load_begin() called outside a transaction block
+--   BK004  insufficient funds
+--
+-- Written in PL/pgSQL, never LANGUAGE sql: Citus cannot plan parameterized SQL functions
+-- over distributed tables. Every function pins its search_path.
+
+-- One check for every report's p_limit.
+CREATE OR REPLACE FUNCTION bank.check_limit(p_limit integer) RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = bank, pg_temp
+AS $$
+BEGIN
+    IF p_limit IS NULL OR p_limit < 1 THEN
+        RAISE EXCEPTION 'limit must be a whole number of at least 1, got %', coalesce(p_limit::text, 'NULL')
+            USING ERRCODE = 'BK005';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION bank.check_limit(integer) IS
+    'Raises BK005 unless p_limit is at least 1. Used by the report functions.';
+
+CREATE OR REPLACE FUNCTION bank.top_states(p_limit integer DEFAULT 10)
+RETURNS TABLE (state char(2), customers bigint, avg_balance numeric(15,2))
+LANGUAGE plpgsql STABLE
+SET search_path = bank, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    PERFORM check_limit(p_limit);
+    RETURN QUERY
+    WITH totals AS (
+        SELECT ca.customer_id, sum(a.balance) AS total
+        FROM customer_accounts ca
+        JOIN accounts a ON a.account_id = ca.account_id
+        GROUP BY ca.customer_id
+    ), by_state AS (
+        SELECT c.state, count(*) AS customers, avg(coalesce(t.total, 0)) AS avg_total
+        FROM customers c
+        LEFT JOIN totals t ON t.customer_id = c.customer_id
+        GROUP BY c.state
+    )
+    SELECT b.state, b.customers, round(b.avg_total, 2)::numeric(15,2)
+    FROM by_state b
+    -- By the exact average: two states that round to the same cent still rank by their real average.
+    ORDER BY b.avg_total DESC, b.state
+    LIMIT p_limit;
+END
+$$;
+COMMENT ON FUNCTION bank.top_states(integer) IS
+    'States by the average total balance of the customers living there, highest first; ties by state. '
+    'avg_balance is rounded half away from zero to the cent; the order uses the exact average.';
+
+-- One ranking of customers by total balance, shared by top_customers and bottom_customers.
+CREATE OR REPLACE FUNCTION bank.ranked_customers(p_limit integer, p_richest_first boolean)
+RETURNS TABLE (customer_id bigint, first_name text, last_name text, state char(2),
+               accounts integer, total_balance numeric(15,2))
+LANGUAGE plpgsql STABLE
+SET search_path = bank, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    PERFORM check_limit(p_limit);
+    IF p_richest_first IS NULL THEN
+        RAISE EXCEPTION 'p_richest_first must not be NULL' USING ERRCODE = 'BK005';
+    END IF;
+    RETURN QUERY
+    WITH totals AS (
+        SELECT ca.customer_id, count(*)::integer AS accounts, sum(a.balance) AS total
+        FROM customer_accounts ca
+        JOIN accounts a ON a.account_id = ca.account_id
+        GROUP BY ca.customer_id
+    )
+    SELECT c.customer_id, c.first_name, c.last_name, c.state,
+           coalesce(t.accounts, 0), coalesce(t.total, 0)::numeric(15,2)
+    FROM customers c
+    LEFT JOIN totals t ON t.customer_id = c.customer_id
+    ORDER BY CASE WHEN p_richest_first THEN -coalesce(t.total, 0) ELSE coalesce(t.total, 0) END,
+             c.customer_id
+    LIMIT p_limit;
+END
+$$;
+COMMENT ON FUNCTION bank.ranked_customers(integer, boolean) IS
+    'Customers by total balance (richest or poorest first), ties by lower customer_id. '
+    'Behind bank.top_customers() and bank.bottom_customers().';
+
+CREATE OR REPLACE FUNCTION bank.top_customers(p_limit integer DEFAULT 10)
+RETURNS TABLE (customer_id bigint, first_name text, last_name text, state char(2),
+               accounts integer, total_balance numeric(15,2))
+LANGUAGE plpgsql STABLE
+SET search_path = bank, pg_temp
+AS $$
+BEGIN
+    RETURN QUERY SELECT * FROM ranked_customers(p_limit, true);
+END
+$$;
+COMMENT ON FUNCTION bank.top_customers(integer) IS
+    'The p_limit customers with the highest total balance, highest first; ties by lower customer_id. '
+    'accounts counts the accounts they hold, joint ones included.';
+
+CREATE OR REPLACE FUNCTION bank.bottom_customers(p_limit integer DEFAULT 10)
+RETURNS TABLE (customer_id bigint, first_name text, last_name text, state char(2),
+               accounts integer, total_balance numeric(15,2))
+LANGUAGE plpgsql STABLE
+SET search_path = bank, pg_temp
+AS $$
+BEGIN
+    RETURN QUERY SELECT * FROM ranked_customers(p_limit, false);
+END
+$$;
+COMMENT ON FUNCTION bank.bottom_customers(integer) IS
+    'The p_limit customers with the lowest total balance, lowest first; ties by lower customer_id.';
+
+CREATE OR REPLACE FUNCTION bank.transfer(p_from_account bigint, p_to_account bigint, p_amount numeric)
+RETURNS TABLE (from_account bigint, from_balance numeric(15,2), to_account bigint, to_balance numeric(15,2))
+LANGUAGE plpgsql VOLATILE
+SET search_path = bank, pg_temp
+AS $$
+DECLARE
+    v_first   bigint := least(p_from_account, p_to_account);
+    v_second  bigint := greatest(p_from_account, p_to_account);
+    v_balance numeric(15,2);
+    v_available numeric(15,2);
+BEGIN
+    IF p_from_account IS NULL OR p_to_account IS NULL THEN
+        RAISE EXCEPTION 'transfer needs both accounts, got from % to %',
+            coalesce(p_from_account::text, 'NULL'), coalesce(p_to_account::text, 'NULL')
+            USING ERRCODE = 'BK001';
+    END IF;
+    IF p_from_account = p_to_account THEN
+        RAISE EXCEPTION 'cannot transfer from account % to itself', p_from_account
+            USING ERRCODE = 'BK002';
+    END IF;
+    IF p_amount IS NULL OR p_amount = 'NaN' OR p_amount <= 0 OR p_amount > 9999999999999.99
+       OR p_amount <> round(p_amount, 2) THEN
+        RAISE EXCEPTION 'amount must be a positive number of dollars and whole cents, at most 9999999999999.99; got %',
+            coalesce(p_amount::text, 'NULL')
+            USING ERRCODE = 'BK003';
+    END IF;
+
+    -- One single-row lock per account, lower id first: two transfers never wait on each
+    -- other in a cycle, and each lock stays on one shard under Citus.
+    SELECT a.balance INTO v_balance FROM accounts a WHERE a.account_id = v_first FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'account % does not exist', v_first USING ERRCODE = 'BK001';
+    END IF;
+    IF v_first = p_from_account THEN
+        v_available := v_balance;
+    END IF;
+    SELECT a.balance INTO v_balance FROM accounts a WHERE a.account_id = v_second FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'account % does not exist', v_second USING ERRCODE = 'BK001';
+    END IF;
+    IF v_second = p_from_account THEN
+        v_available := v_balance;
+    END IF;
+
+    IF v_available < p_amount THEN
+        RAISE EXCEPTION 'insufficient funds: account % holds %, the transfer needs %',
+            p_from_account, v_available, p_amount
+            USING ERRCODE = 'BK004';
+    END IF;
+
+    from_account := p_from_account;
+    to_account := p_to_account;
+    UPDATE accounts a SET balance = a.balance - p_amount
+    WHERE a.account_id = p_from_account RETURNING a.balance INTO from_balance;
+    UPDATE accounts a SET balance = a.balance + p_amount
+    WHERE a.account_id = p_to_account RETURNING a.balance INTO to_balance;
+    RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION bank.transfer(bigint, bigint, numeric) IS
+    'Moves p_amount dollars from one account to another, atomically, and returns both new balances. '
+    'Refuses: unknown account (BK001), the same account twice (BK002), an amount that is not positive, '
+    'has fractions of a cent or exceeds numeric(15,2) (BK003), insufficient funds (BK004). '
+    'Locks the two rows in account_id order, so transfers never deadlock each other.';
+
+CREATE OR REPLACE FUNCTION bank.robinhood(p_percent numeric DEFAULT 10, p_count integer DEFAULT 10)
+RETURNS TABLE (from_customer bigint, from_account bigint, to_customer bigint, to_account bigint,
+               amount numeric(15,2))
+LANGUAGE plpgsql VOLATILE
+SET search_path = bank, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_from_customer bigint[];
+    v_from_account  bigint[];
+    v_to_customer   bigint[];
+    v_to_account    bigint[];
+    v_amount        numeric[];
+    v_change        record;
+BEGIN
+    IF p_percent IS NULL OR p_percent = 'NaN' OR p_percent <= 0 OR p_percent > 100 THEN
+        RAISE EXCEPTION 'percent must be more than 0 and at most 100, got %', coalesce(p_percent::text, 'NULL')
+            USING ERRCODE = 'BK005';
+    END IF;
+    IF p_count IS NULL OR p_count < 1 THEN
+        RAISE EXCEPTION 'count must be a whole number of at least 1, got %', coalesce(p_count::text, 'NULL')
+            USING ERRCODE = 'BK005';
+    END IF;
+    -- The ranking below must see the state as of after the locks. At READ COMMITTED each
+    -- statement takes a fresh snapshot; above it, the transaction's snapshot may predate the locks.
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'robinhood must run at READ COMMITTED (it is %): it locks the accounts and then reads them',
+            current_setting('transaction_isolation')
+            USING ERRCODE = 'BK006';
+    END IF;
+
+    -- Freeze who holds what and every balance until commit. EXCLUSIVE on accounts conflicts
+    -- with itself (Robinhoods run one at a time) and with the row locks and updates of
+    -- transfers, while plain readers go on. Same table order as bank.load_begin().
+    LOCK TABLE customers IN SHARE MODE;
+    LOCK TABLE accounts IN EXCLUSIVE MODE;
+    LOCK TABLE customer_accounts IN SHARE MODE;
+
+    WITH totals AS (
+        SELECT ca.customer_id, sum(a.balance) AS total
+        FROM customer_accounts ca
+        JOIN accounts a ON a.account_id = ca.account_id
+        GROUP BY ca.customer_id
+    ), ranked AS (
+        SELECT t.customer_id, t.total,
+               row_number() OVER (ORDER BY t.total DESC, t.customer_id) AS rich_rank,
+               -- Someone must be left to receive: with n holders at most n - 1 donors.
+               least(p_count, count(*) OVER () - 1) AS donors
+        FROM totals t
+    ), recipients AS (
+        SELECT r.customer_id,
+               row_number() OVER (ORDER BY r.total, r.customer_id) AS poor_rank
+        FROM ranked r
+        WHERE r.rich_rank > r.donors
+    ), donor_accounts AS (
+        -- Each donor's largest account (ties: lower account_id).
+        SELECT DISTINCT ON (r.customer_id) r.customer_id, r.rich_rank, a.account_id, a.balance
+        FROM ranked r
+        JOIN customer_accounts ca ON ca.customer_id = r.customer_id
+        JOIN accounts a ON a.account_id = ca.account_id
+        WHERE r.rich_rank <= r.donors
+        ORDER BY r.customer_id, a.balance DESC, a.account_id
+    ), gifts AS (
+        -- An account that is the largest of several donors gives once, in the name of the
+        -- highest-ranked of them. floor(balance * percent) is the gift in whole cents.
+        SELECT DISTINCT ON (d.account_id) d.customer_id, d.rich_rank, d.account_id,
+               floor(d.balance * p_percent) AS cents
+        FROM donor_accounts d
+        ORDER BY d.account_id, d.rich_rank
+    ), recipient_accounts AS (
+        -- Each recipient's oldest account (ties: lower account_id).
+        SELECT DISTINCT ON (r.customer_id) r.customer_id, r.poor_rank, a.account_id
+        FROM recipients r
+        JOIN customer_accounts ca ON ca.customer_id = r.customer_id
+        JOIN accounts a ON a.account_id = ca.account_id
+        WHERE r.poor_rank <= p_count
+        ORDER BY r.customer_id, a.created_at, a.account_id
+    ), shares AS (
+        SELECT count(*) AS recipients FROM recipient_accounts
+    ), moves AS (
+        -- Even shares; the leftover cents go one each to the poorest recipients first.
+        SELECT g.customer_id AS from_customer, g.account_id AS from_account,
+               ra.customer_id AS to_customer, ra.account_id AS to_account,
+               (div(g.cents, s.recipients)
+                + CASE WHEN ra.poor_rank <= mod(g.cents, s.recipients) THEN 1 ELSE 0 END) / 100 AS amount,
+               g.rich_rank, ra.poor_rank
+        FROM gifts g
+        CROSS JOIN recipient_accounts ra
+        CROSS JOIN shares s
+    )
+    SELECT array_agg(m.from_customer ORDER BY m.rich_rank, m.poor_rank),
+           array_agg(m.from_account ORDER BY m.rich_rank, m.poor_rank),
+           array_agg(m.to_customer ORDER BY m.rich_rank, m.poor_rank),
+           array_agg(m.to_account ORDER BY m.rich_rank, m.poor_rank),
+           array_agg(m.amount ORDER BY m.rich_rank, m.poor_rank)
+    INTO v_from_customer, v_from_account, v_to_customer, v_to_account, v_amount
+    FROM moves m
+    -- A share of 0.00 moves nothing, and neither does a share whose donor account is also
+    -- the recipient's account (a joint account of the two).
+    WHERE m.amount > 0 AND m.from_account <> m.to_account;
+
+    -- Apply each account's net change once, in account_id order (one row per statement,
+    -- so it stays on one shard under Citus).
+    FOR v_change IN
+        SELECT c.account_id, sum(c.delta) AS delta
+        FROM (SELECT f.account_id, -f.amount FROM unnest(v_from_account, v_amount) AS f(account_id, amount)
+              UNION ALL
+              SELECT t.account_id, t.amount FROM unnest(v_to_account, v_amount) AS t(account_id, amount)
+             ) AS c(account_id, delta)
+        GROUP BY c.account_id
+        HAVING sum(c.delta) <> 0
+        ORDER BY c.account_id
+    LOOP
+        UPDATE accounts a SET balance = a.balance + v_change.delta WHERE a.account_id = v_change.account_id;
+    END LOOP;
+
+    RETURN QUERY
+    SELECT m.from_customer, m.from_account, m.to_customer, m.to_account, m.amount::numeric(15,2)
+    FROM unnest(v_from_customer, v_from_account, v_to_customer, v_to_account, v_amount)
+         WITH ORDINALITY AS m(from_customer, from_account, to_customer, to_account, amount, ord)
+    ORDER BY m.ord;
+END
+$$;
+COMMENT ON FUNCTION bank.robinhood(numeric, integer) IS
+    'Operation Robinhood, in one transaction: the p_count richest customers (ties: lower id) each give '
+    'floor(p_percent% of their largest account) to the cent, split evenly among the p_count poorest of the '
+    'others (leftover cents to the poorest first), paid into each recipient''s oldest account. '
+    'An account that is the largest of several donors gives once. Returns one row per movement, '
+    'ordered by donor rank then recipient rank (poorest first). Locks the accounts against writers '
+    'while it ranks and moves, so money is conserved and the ranking is the state it moved. '
+    'Must run at READ COMMITTED (BK006).';
+
+CREATE OR REPLACE FUNCTION bank.audit()
+RETURNS TABLE (customers bigint, accounts bigint, links bigint, total_balance numeric(20,2),
+               negative_balances bigint)
+LANGUAGE plpgsql STABLE
+SET search_path = bank, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    SELECT (SELECT count(*) FROM customers),
+           (SELECT count(*) FROM accounts),
+           (SELECT count(*) FROM customer_accounts),
+           (SELECT coalesce(sum(a.balance), 0)::numeric(20,2) FROM accounts a),
+           (SELECT count(*) FROM accounts a WHERE a.balance < 0);
+END
+$$;
+COMMENT ON FUNCTION bank.audit() IS
+    'One consistent snapshot of the bank: how many customers, accounts and holder links, all the money, '
+    'and how many balances are negative (always 0: a CHECK forbids it; audit proves it).';
+
+CREATE OR REPLACE FUNCTION bank.load_begin() RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = bank, pg_temp
+AS $$
+BEGIN
+    -- In autocommit this would empty the bank and commit at once. The two timestamps are
+    -- equal only in the first statement of a transaction, which a BEGIN block never is.
+    IF transaction_timestamp() = statement_timestamp() THEN
+        RAISE EXCEPTION 'bank.load_begin() empties the bank: call it inside BEGIN ... COMMIT, '
+                        'then insert the new bank and call bank.load_finish()'
+            USING ERRCODE = 'BK007';
+    END IF;
+    -- Same table order as bank.robinhood(): two loads, or a load and a Robinhood, queue
+    -- rather than deadlock.
+    LOCK TABLE customers, accounts, customer_accounts IN ACCESS EXCLUSIVE MODE;
+    PERFORM drop_keys();
+    -- DELETE, not TRUNCATE: a reader whose snapshot is older than this load must still see
+    -- the old bank, not an empty one (TRUNCATE is not MVCC-safe).
+    DELETE FROM customer_accounts;
+    DELETE FROM accounts;
+    DELETE FROM customers;
+END
+$$;
+COMMENT ON FUNCTION bank.load_begin() IS
+    'Starts a bulk load inside the caller''s transaction: locks the three tables, drops the keys and '
+    'empties the tables. Readers see the old bank until the transaction commits. Raises BK007 in autocommit.';
+
+CREATE OR REPLACE FUNCTION bank.load_finish() RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = bank, pg_temp
+AS $$
+BEGIN
+    -- Building each key once over the loaded rows is several times cheaper than
+    -- maintaining it row by row, and it validates the load: a duplicate id or a link to a
+    -- missing row fails here, and the whole load rolls back.
+    PERFORM create_keys();
+    ANALYZE customers;
+    ANALYZE accounts;
+    ANALYZE customer_accounts;
+END
+$$;
+COMMENT ON FUNCTION bank.load_finish() IS
+    'Ends a bulk load started by bank.load_begin(): rebuilds and so validates the keys, and analyzes the tables.';
