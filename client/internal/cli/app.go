@@ -150,12 +150,15 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 						Name: "transfer", Usage: "move money between two accounts (bank.transfer)",
 						OnUsageError: onUsage,
 						Flags: []ucli.Flag{
-							&ucli.Int64Flag{Name: "from", Required: true, Usage: "account to take from"},
-							&ucli.Int64Flag{Name: "to", Required: true, Usage: "account to pay into"},
-							&ucli.StringFlag{Name: "amount", Required: true, Usage: "dollars, at most two decimals, e.g. 12.50"},
+							&ucli.Int64Flag{Name: "from", Usage: "account to take from"},
+							&ucli.Int64Flag{Name: "to", Usage: "account to pay into"},
+							&ucli.StringFlag{Name: "amount", Usage: "dollars, at most two decimals, e.g. 12.50"},
 							formatFlag,
 						},
 						Action: func(c *ucli.Context) error {
+							if err := requireFlags(c, "from", "to", "amount"); err != nil {
+								return err
+							}
 							from, to := c.Int64("from"), c.Int64("to")
 							amount, err := parseTransfer(from, to, c.String("amount"))
 							if err != nil {
@@ -192,6 +195,20 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 
 // Validation, apart from parsing: urfave has turned text into numbers; here we decide
 // whether the numbers make sense, before anything touches the database.
+
+// requireFlags is ours rather than urfave's Required, whose error is not a usage error.
+func requireFlags(c *ucli.Context, names ...string) error {
+	var missing []string
+	for _, n := range names {
+		if !c.IsSet(n) {
+			missing = append(missing, "--"+n)
+		}
+	}
+	if len(missing) > 0 {
+		return usageError{fmt.Errorf("missing %s (see --help)", strings.Join(missing, ", "))}
+	}
+	return nil
+}
 
 func checkRange(name string, v, lo, hi int) error {
 	if v < lo || v > hi {

@@ -1,0 +1,258 @@
+package cli
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"funwithbanking/client/internal/pgtest"
+)
+
+var (
+	update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	server *pgtest.Server
+	binary string
+)
+
+// The tests run the real binary: exit codes, stderr and stack traces are what a user sees.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "bank-cli-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "client")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Dir = filepath.Join(pgtest.RepoRoot(), "client")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	server, err = pgtest.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cannot start the test PostgreSQL:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	server.Stop()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type run struct {
+	stdout, stderr string
+	code           int
+}
+
+func client(t *testing.T, dsn string, args ...string) run {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), "BANK_DSN="+dsn)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return run{out.String(), errOut.String(), code}
+}
+
+func newDatabase(t *testing.T) string {
+	t.Helper()
+	name, err := server.NewDatabase()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return server.DSN(name)
+}
+
+// TestDemoGolden: `client demo` prints the same bytes on every run for a seed, and those
+// bytes are the ones in testdata/demo.golden (rerun with -update after an intended change).
+func TestDemoGolden(t *testing.T) {
+	dsn := newDatabase(t)
+	first := client(t, dsn, "demo")
+	if first.code != 0 {
+		t.Fatalf("demo exited %d: %s", first.code, first.stderr)
+	}
+	again := client(t, dsn, "demo", "--workers", "1")
+	if again.code != 0 || again.stdout != first.stdout {
+		t.Fatalf("a second demo (1 worker, same database) printed something else (exit %d):\n%s", again.code, again.stdout)
+	}
+	path := filepath.Join("testdata", "demo.golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(first.stdout), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if first.stdout != string(want) {
+		t.Errorf("demo output differs from %s:\n%s", path, first.stdout)
+	}
+	for _, s := range []string{"Operation Robinhood", "Money conserved", "Top 10 states", "Bottom 10 customers"} {
+		if !strings.Contains(first.stdout, s) {
+			t.Errorf("demo output lacks %q", s)
+		}
+	}
+}
+
+// TestCalls: each call prints its function's answer in every format, the same as psql gets.
+func TestCalls(t *testing.T) {
+	dsn := newDatabase(t)
+	if r := client(t, dsn, "populate", "--customers", "50", "--max-accounts", "3", "--seed", "4"); r.code != 0 ||
+		!strings.HasPrefix(r.stdout, "Populated from seed 4: 50 customers") {
+		t.Fatalf("populate: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	db := dsnDatabase(dsn)
+	psql := func(q string) string {
+		out, err := server.Psql(db, "-A", "-t", "-F", ",", "-c", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	for _, tt := range []struct{ args, sql string }{
+		{"call top-states --limit 3", "SELECT * FROM bank.top_states(3)"},
+		{"call top-customers --limit 4", "SELECT * FROM bank.top_customers(4)"},
+		{"call bottom-customers", "SELECT * FROM bank.bottom_customers()"},
+		{"call audit", "SELECT * FROM bank.audit()"},
+	} {
+		t.Run(tt.args, func(t *testing.T) {
+			r := client(t, dsn, append(strings.Fields(tt.args), "--format", "csv")...)
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			_, body, _ := strings.Cut(r.stdout, "\n") // drop the CSV header
+			if body != psql(tt.sql) {
+				t.Errorf("client printed\n%s\npsql printed\n%s", body, psql(tt.sql))
+			}
+			for _, format := range []string{"table", "json"} {
+				if r := client(t, dsn, append(strings.Fields(tt.args), "--format", format)...); r.code != 0 || r.stdout == "" {
+					t.Errorf("--format %s: exit %d: %s", format, r.code, r.stderr)
+				}
+			}
+		})
+	}
+	r := client(t, dsn, "call", "transfer", "--from", "1", "--to", "2", "--amount", "0.01", "--format", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"from_account": 1`) {
+		t.Fatalf("transfer: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = client(t, dsn, "call", "robinhood", "--percent", "12.5", "--count", "3", "--format", "csv")
+	if r.code != 0 || strings.Count(r.stdout, "\n") < 2 {
+		t.Fatalf("robinhood: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func dsnDatabase(dsn string) string {
+	_, rest, _ := strings.Cut(dsn, "Database=")
+	name, _, _ := strings.Cut(rest, ";")
+	return name
+}
+
+// TestBadInput: every bad command line and every unusable database gets one line on
+// stderr naming the problem, a non-zero exit, no stack trace, and an unchanged bank.
+func TestBadInput(t *testing.T) {
+	dsn := newDatabase(t)
+	if r := client(t, dsn, "populate", "--customers", "40", "--max-accounts", "3"); r.code != 0 {
+		t.Fatalf("populate: %s", r.stderr)
+	}
+	audit := func() string {
+		r := client(t, dsn, "call", "audit", "--format", "csv")
+		if r.code != 0 {
+			t.Fatalf("audit: %s", r.stderr)
+		}
+		return r.stdout
+	}
+	accounts := func() string {
+		out, err := server.Psql(dsnDatabase(dsn), "-A", "-t", "-c", "SELECT string_agg(account_id || ':' || balance, ',' ORDER BY account_id) FROM bank.accounts")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	noSchema := "no_schema_db"
+	if err := server.NewEmptyDatabase(noSchema); err != nil {
+		t.Fatal(err)
+	}
+	before, balances := audit(), accounts()
+	tests := []struct {
+		args string
+		dsn  string
+		code int
+		want string
+	}{
+		{"populate --customers 0", "", 2, "--customers must be between 1 and"},
+		{"populate --customers -5", "", 2, "--customers must be between 1 and"},
+		{"populate --customers abc", "", 2, "invalid value"},
+		{"populate --customers 99999999999", "", 2, "--customers must be between 1 and"},
+		{"populate --max-accounts 0", "", 2, "--max-accounts must be between 1 and"},
+		{"populate --max-accounts 1000", "", 2, "--max-accounts must be between 1 and"},
+		{"populate --workers 0", "", 2, "--workers must be between"},
+		{"populate --seed -1", "", 2, "invalid value"},
+		{"populate --bogus", "", 2, "flag provided but not defined"},
+		{"call top-states --limit 0", "", 2, "--limit must be between 1 and"},
+		{"call top-customers --limit 3000000000", "", 2, "--limit must be between 1 and"},
+		{"call bottom-customers --limit ten", "", 2, "invalid value"},
+		{"call top-states --format xml", "", 2, "--format must be one of"},
+		{"call robinhood --percent 0", "", 2, "--percent must be more than 0"},
+		{"call robinhood --percent 100.5", "", 2, "--percent must be more than 0"},
+		{"call robinhood --percent ten", "", 2, "is not a decimal number"},
+		{"call robinhood --percent 1e1", "", 2, "is not a decimal number"},
+		{"call robinhood --percent 0.00001", "", 2, "too many decimal places"},
+		{"call robinhood --count 0", "", 2, "--count must be between 1 and"},
+		{"call transfer --from 1 --to 1 --amount 5", "", 2, "a transfer needs two accounts"},
+		{"call transfer --from 0 --to 1 --amount 5", "", 2, "whole numbers from 1"},
+		{"call transfer --from 1 --to 2 --amount 0", "", 2, "amount must be more than 0"},
+		{"call transfer --from 1 --to 2 --amount=-5", "", 2, "must not be negative"},
+		{"call transfer --from 1 --to 2 --amount 0.001", "", 2, "too many decimal places"},
+		{"call transfer --from 1 --to 2 --amount 1;DROP", "", 2, "is not a decimal number"},
+		{"call transfer --from 1 --to 2 --amount 99999999999999", "", 2, "too large"},
+		{"call transfer --from 1 --to 2", "", 2, "missing --amount"},
+		{"call transfer --from 1 --to 999999 --amount 5", "", 1, "account 999999 does not exist"},
+		{"call transfer --from 1 --to 2 --amount 9999999999999", "", 1, "insufficient funds"},
+		{"call nosuch", "", 2, "unknown command"},
+		{"nosuch", "", 2, "unknown command"},
+		{"--bogus call audit", "", 2, "flag provided but not defined"},
+		{"call audit", "Driver={PostgreSQL Unicode};Server=127.0.0.1;Port=1;Database=bank;Uid=postgres;", 1, "cannot reach the database"},
+		{"call audit", "Driver={No Such Driver};Server=127.0.0.1;Database=bank;", 1, "ODBC driver"},
+		{"call audit", server.DSN(noSchema), 1, "no bank schema"},
+		{"populate --customers 5", server.DSN(noSchema), 1, "no bank schema"},
+		{"call audit", server.DSN("no_such_database"), 1, "does not exist"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args, func(t *testing.T) {
+			d := dsn
+			if tt.dsn != "" {
+				d = tt.dsn
+			}
+			r := client(t, d, strings.Fields(tt.args)...)
+			if r.code != tt.code {
+				t.Errorf("exit %d, want %d; stderr: %s", r.code, tt.code, r.stderr)
+			}
+			lines := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n")
+			if len(lines) != 1 || !strings.HasPrefix(lines[0], "client: ") || !strings.Contains(lines[0], tt.want) {
+				t.Errorf("stderr should be one line 'client: ...%s...', got:\n%s", tt.want, r.stderr)
+			}
+			if strings.Contains(r.stderr, "goroutine") || strings.Contains(r.stderr, "panic") {
+				t.Errorf("stack trace on stderr:\n%s", r.stderr)
+			}
+		})
+	}
+	if after := audit(); after != before {
+		t.Errorf("bad input changed the bank: audit %q became %q", before, after)
+	}
+	if after := accounts(); after != balances {
+		t.Error("bad input changed some balance")
+	}
+}
