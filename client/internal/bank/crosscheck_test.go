@@ -2,6 +2,7 @@ package bank
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"reflect"
 	"sort"
@@ -278,5 +279,32 @@ func TestPopulateReplacesAtomically(t *testing.T) {
 	}
 	if after.Customers != int64(next.Customers) {
 		t.Fatalf("new bank has %d customers, want %d", after.Customers, next.Customers)
+	}
+}
+
+// TestArrayLiteralRoundTrip: text with quotes, backslashes, braces, commas, spaces,
+// apostrophes, accents and the word NULL survives the bulk-load encoding and ODBC intact.
+func TestArrayLiteralRoundTrip(t *testing.T) {
+	db, _ := newBank(t, Options{})
+	in := []string{`O'Connor`, `say "hi"`, `back\slash`, `{braces}`, `a,b`, ` padded `, `NULL`, `Zoë Ñúñez`, `日本`, ``}
+	var b arrayBuilder
+	for _, s := range in {
+		b.text(s)
+	}
+	var out []string
+	err := db.query(context.Background(), `SELECT u FROM unnest(?::text[]) WITH ORDINALITY AS t(u, i) ORDER BY i`,
+		[]any{b.String()}, func(rows *sql.Rows) error {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				return err
+			}
+			out = append(out, s)
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(out, in) {
+		t.Fatalf("round trip through %s:\n got  %q\n want %q", b.String(), out, in)
 	}
 }

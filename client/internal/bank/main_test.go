@@ -2,7 +2,6 @@ package bank
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"testing"
 
@@ -11,17 +10,7 @@ import (
 
 var server *pgtest.Server
 
-func TestMain(m *testing.M) {
-	var err error
-	server, err = pgtest.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "cannot start the test PostgreSQL:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	server.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(pgtest.Run(m, &server)) }
 
 // newBank opens a fresh database with the schema loaded.
 func newBank(t testing.TB, opts Options) (*DB, string) {

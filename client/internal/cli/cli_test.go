@@ -34,13 +34,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	server, err = pgtest.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "cannot start the test PostgreSQL:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	server.Stop()
+	code := pgtest.Run(m, &server)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"time"
@@ -33,28 +32,33 @@ func demo(c *ucli.Context, db *bank.DB, cfg gen.Config, workers int, stdout, std
 	if before.TotalBalance != sum.Total || before.Customers != sum.Customers || before.Accounts != sum.Accounts || before.Links != sum.Links {
 		return fmt.Errorf("the database holds %+v, but the client loaded %+v", before, sum)
 	}
-	steps := []func(context.Context) (*result, error){
-		func(context.Context) (*result, error) { return auditResult("Audit before Robinhood", before), nil },
-	}
-	reports := []func(context.Context) (*result, error){
-		func(ctx context.Context) (*result, error) { return topStates(ctx, db, DefaultLimit) },
-		func(ctx context.Context) (*result, error) { return customers(ctx, db, DefaultLimit, true) },
-		func(ctx context.Context) (*result, error) { return customers(ctx, db, DefaultLimit, false) },
-	}
-	steps = append(steps, reports...)
-	steps = append(steps, func(ctx context.Context) (*result, error) {
-		return robinhood(ctx, db, money.FormatFixed(10*10_000, percentPlaces), DefaultCount)
-	})
-	steps = append(steps, reports...)
-	for _, step := range steps {
-		r, err := step(ctx)
+	show := func(r *result, err error) error {
 		if err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout)
-		if err := r.write(stdout, FormatTable); err != nil {
+		return r.write(stdout, FormatTable)
+	}
+	reports := func() error {
+		if err := show(topStates(ctx, db, DefaultLimit)); err != nil {
 			return err
 		}
+		if err := show(customers(ctx, db, DefaultLimit, true)); err != nil {
+			return err
+		}
+		return show(customers(ctx, db, DefaultLimit, false))
+	}
+	if err := show(auditResult("Audit before Robinhood", before), nil); err != nil {
+		return err
+	}
+	if err := reports(); err != nil {
+		return err
+	}
+	if err := show(robinhood(ctx, db, money.FormatFixed(10*10_000, percentPlaces), DefaultCount)); err != nil {
+		return err
+	}
+	if err := reports(); err != nil {
+		return err
 	}
 
 	after, err := db.Audit(ctx)

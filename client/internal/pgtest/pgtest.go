@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"testing"
 )
 
 // Server is a running throwaway cluster.
@@ -142,12 +143,6 @@ func (s *Server) Stop() {
 	os.RemoveAll(s.dir)
 }
 
-// Restart restarts the server with the given shutdown mode ("fast" or "immediate").
-func (s *Server) Restart(mode string) error {
-	_, err := s.server("pg_ctl", "-D", s.dataDir(), "-m", mode, "-w", "restart")
-	return err
-}
-
 // Psql runs psql against database db with ON_ERROR_STOP, as the entrypoint does, and
 // returns what it printed.
 func (s *Server) Psql(db string, args ...string) (string, error) {
@@ -200,4 +195,18 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// Run is the body of a TestMain for packages that need a server: it starts one into
+// *srv, runs the tests, stops it and returns the exit code. A server that cannot start
+// fails the run loudly.
+func Run(m *testing.M, srv **Server) int {
+	s, err := Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cannot start the test PostgreSQL:", err)
+		return 1
+	}
+	*srv = s
+	defer s.Stop()
+	return m.Run()
 }
