@@ -23,8 +23,11 @@ die() { say "$*"; exit 1; }
 install_or_die() {
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         say "installing $1: apt-get install $2"
-        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $2; } >/dev/null ||
-            die "could not install $1 (apt-get install $2)"
+        local log
+        log=$(mktemp)
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $2; } >"$log" 2>&1 ||
+            { cat "$log" >&2; die "could not install $1 (apt-get install $2)"; }
+        rm -f "$log"
     else
         die "$1 is missing: on Debian/Ubuntu: sudo apt-get install $2; on macOS: $3"
     fi
@@ -33,14 +36,15 @@ install_or_die() {
 command -v go >/dev/null || die "Go is missing: on Debian/Ubuntu: sudo apt-get install golang (1.26 or later, or https://go.dev/dl); on macOS: brew install go"
 [ -e /usr/include/sql.h ] || [ -e /usr/local/include/sql.h ] || [ -e /opt/homebrew/include/sql.h ] ||
     install_or_die "unixODBC (headers and tools)" "unixodbc unixodbc-dev" "brew install unixodbc"
-odbcinst -q -d -n "PostgreSQL Unicode" >/dev/null 2>&1 ||
+# The driver's library, not its registration: a removed package can leave its entry behind.
+find /usr/lib /usr/local/lib /opt/homebrew/lib -name psqlodbcw.so 2>/dev/null | grep -q . ||
     install_or_die "the PostgreSQL ODBC driver" "odbc-postgresql" "brew install psqlodbc"
-if odbcinst -q -d -n "PostgreSQL Unicode" 2>/dev/null | grep -qi '^CommLog=1'; then
-    if [ "$(id -u)" = 0 ]; then
-        scripts/register-odbc-driver.sh
-    else
-        say "note: the ODBC driver logs every connection to /tmp (CommLog=1); sudo scripts/register-odbc-driver.sh turns that off"
-    fi
+if [ "$(id -u)" = 0 ]; then
+    scripts/register-odbc-driver.sh # as "PostgreSQL Unicode", with CommLog off
+elif ! odbcinst -q -d -n "PostgreSQL Unicode" >/dev/null 2>&1; then
+    die "the PostgreSQL ODBC driver is not registered as \"PostgreSQL Unicode\": sudo scripts/register-odbc-driver.sh"
+elif odbcinst -q -d -n "PostgreSQL Unicode" | grep -qi '^CommLog=1'; then
+    say "note: the ODBC driver logs every connection to /tmp (CommLog=1); sudo scripts/register-odbc-driver.sh turns that off"
 fi
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
