@@ -159,11 +159,9 @@ func TestOpenErrors(t *testing.T) {
 				db.Close()
 				t.Fatal("Open succeeded")
 			}
-			if !contains(err.Error(), tt.want) {
+			if !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Open: %v; want it to say %q", err, tt.want)
 			}
 		})
 	}
 }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -108,7 +109,8 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 						return err
 					}
 					return withDB(c, func(db *bank.DB) error {
-						return populate(c, db, cfg, workers, stdout)
+						_, err := populate(c, db, cfg, workers, stdout)
+						return err
 					})
 				},
 			},
@@ -276,7 +278,7 @@ func withDB(c *ucli.Context, fn func(*bank.DB) error) error {
 
 func call(c *ucli.Context, fn func(*bank.DB) (*result, error)) error {
 	format := c.String("format")
-	if !contains(formats, format) {
+	if !slices.Contains(formats, format) {
 		return usageError{fmt.Errorf("--format must be one of %s, got %q", strings.Join(formats, ", "), format)}
 	}
 	return withDB(c, func(db *bank.DB) error {
@@ -288,29 +290,17 @@ func call(c *ucli.Context, fn func(*bank.DB) (*result, error)) error {
 	})
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func populate(c *ucli.Context, db *bank.DB, cfg gen.Config, workers int, stdout io.Writer) error {
+// populate loads the bank, prints what it loaded to stdout and how long it took to stderr.
+func populate(c *ucli.Context, db *bank.DB, cfg gen.Config, workers int, stdout io.Writer) (bank.LoadSummary, error) {
 	start := time.Now()
-	sum, err := db.Populate(c.Context, cfg, workers, nil)
+	s, err := db.Populate(c.Context, cfg, workers, nil)
 	if err != nil {
-		return fmt.Errorf("populate: %w", err)
+		return s, fmt.Errorf("populate: %w", err)
 	}
-	fmt.Fprintln(stdout, describeLoad(cfg, sum))
-	fmt.Fprintf(c.App.ErrWriter, "populate took %s\n", time.Since(start).Round(time.Millisecond))
-	return nil
-}
-
-func describeLoad(cfg gen.Config, s bank.LoadSummary) string {
-	return fmt.Sprintf("Populated from seed %d: %d customers, %d accounts (%d joint), %d holder links, %s in all.",
+	fmt.Fprintf(stdout, "Populated from seed %d: %d customers, %d accounts (%d joint), %d holder links, %s in all.\n",
 		cfg.Seed, s.Customers, s.Accounts, s.Joint, s.Links, s.Total)
+	fmt.Fprintf(c.App.ErrWriter, "populate took %s\n", time.Since(start).Round(time.Millisecond))
+	return s, nil
 }
 
 var (
@@ -359,13 +349,21 @@ func robinhood(ctx context.Context, db *bank.DB, percent string, count int) (*re
 	}
 	r := &result{
 		title: fmt.Sprintf("Operation Robinhood: %s%% of the largest account of each of the %d richest, to the %d poorest",
-			strings.TrimRight(strings.TrimRight(percent, "0"), "."), count, count),
+			trimDecimal(percent), count, count),
 		cols: moveCols,
 	}
 	for _, m := range moves {
 		r.add(m.FromCustomer, m.FromAccount, m.ToCustomer, m.ToAccount, m.Amount)
 	}
 	return r, nil
+}
+
+// trimDecimal drops trailing zeros after a decimal point: "12.5000" is "12.5", "10.0000" is "10".
+func trimDecimal(s string) string {
+	if !strings.Contains(s, ".") {
+		return s
+	}
+	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
 }
 
 func transfer(ctx context.Context, db *bank.DB, from, to int64, amount money.Cents) (*result, error) {

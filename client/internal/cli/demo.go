@@ -9,7 +9,6 @@ import (
 
 	"funwithbanking/client/internal/bank"
 	"funwithbanking/client/internal/gen"
-	"funwithbanking/client/internal/money"
 )
 
 // demo does what the seed's test script did, and proves the money was conserved. Its
@@ -18,12 +17,10 @@ func demo(c *ucli.Context, db *bank.DB, cfg gen.Config, workers int, stdout, std
 	ctx := c.Context
 	start := time.Now()
 	fmt.Fprintf(stdout, "Fun With Banking: %d customers, 1 to %d accounts each, seed %d\n\n", cfg.Customers, cfg.MaxAccounts, cfg.Seed)
-	sum, err := db.Populate(ctx, cfg, workers, nil)
+	sum, err := populate(c, db, cfg, workers, stdout)
 	if err != nil {
-		return fmt.Errorf("populate: %w", err)
+		return err
 	}
-	fmt.Fprintf(stderr, "populate took %s\n", time.Since(start).Round(time.Millisecond))
-	fmt.Fprintln(stdout, describeLoad(cfg, sum))
 
 	before, err := db.Audit(ctx)
 	if err != nil {
@@ -54,7 +51,7 @@ func demo(c *ucli.Context, db *bank.DB, cfg gen.Config, workers int, stdout, std
 	if err := reports(); err != nil {
 		return err
 	}
-	if err := show(robinhood(ctx, db, money.FormatFixed(10*10_000, percentPlaces), DefaultCount)); err != nil {
+	if err := show(robinhood(ctx, db, DefaultPercent, DefaultCount)); err != nil {
 		return err
 	}
 	if err := reports(); err != nil {

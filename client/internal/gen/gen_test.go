@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -83,7 +84,7 @@ func TestBankShape(t *testing.T) {
 					if !zipRE.MatchString(cu.Zip) {
 						t.Errorf("customer %d: zip %q is not five digits", cu.ID, cu.Zip)
 					}
-					if !contains(states, cu.State) {
+					if !slices.Contains(states, cu.State) {
 						t.Errorf("customer %d: state %q is not one of the 50 states or DC", cu.ID, cu.State)
 					}
 					if cu.FirstName == "" || cu.LastName == "" || cu.Street == "" || cu.City == "" {
@@ -141,15 +142,6 @@ func TestBankShape(t *testing.T) {
 			}
 		})
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func TestValidate(t *testing.T) {
