@@ -342,6 +342,93 @@ COMMENT ON FUNCTION bank.audit() IS
     'One consistent snapshot of the bank: how many customers, accounts and holder links, all the money, '
     'and how many balances are negative (always 0: a CHECK forbids it; audit proves it).';
 
+-- The profile of a loaded bank (client inspect): how its data compare with a real bank's.
+CREATE OR REPLACE FUNCTION bank.profile()
+RETURNS TABLE (customers bigint, accounts bigint, joint_accounts bigint, joint_pct numeric(5,2),
+               household_customers bigint, household_pct numeric(5,2),
+               balance_p10 numeric(15,2), balance_p50 numeric(15,2), balance_p90 numeric(15,2),
+               balance_p99 numeric(15,2), balance_max numeric(15,2))
+LANGUAGE plpgsql STABLE
+SET search_path = bank, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_customers bigint;
+    v_accounts bigint;
+    v_joint bigint;
+    v_household bigint;
+    v_pct numeric[];
+    v_max numeric(15,2);
+BEGIN
+    SELECT count(*) INTO v_customers FROM customers;
+    SELECT count(*), max(a.balance),
+           -- percentile_disc picks a real balance, so each figure is exact to the cent.
+           percentile_disc(ARRAY[0.10, 0.50, 0.90, 0.99]) WITHIN GROUP (ORDER BY a.balance)
+      INTO v_accounts, v_max, v_pct
+      FROM accounts a;
+    SELECT count(*) INTO v_joint
+      FROM (SELECT 1 FROM customer_accounts GROUP BY account_id HAVING count(*) > 1) j;
+    -- A household is two or more customers at one street address.
+    SELECT coalesce(sum(n), 0) INTO v_household
+      FROM (SELECT count(*) AS n FROM customers
+            GROUP BY street_address, city, state, zip HAVING count(*) > 1) h;
+    RETURN QUERY SELECT
+        v_customers, v_accounts, v_joint,
+        round(100.0 * v_joint / nullif(v_accounts, 0), 2)::numeric(5,2),
+        v_household,
+        round(100.0 * v_household / nullif(v_customers, 0), 2)::numeric(5,2),
+        v_pct[1]::numeric(15,2), v_pct[2]::numeric(15,2), v_pct[3]::numeric(15,2),
+        v_pct[4]::numeric(15,2), v_max;
+END
+$$;
+COMMENT ON FUNCTION bank.profile() IS
+    'One row describing the bank: joint accounts (more than one holder) and their percent of accounts, '
+    'customers sharing a street address with another customer and their percent, and the 10th, 50th, '
+    '90th and 99th percentiles (percentile_disc) and maximum of account balances. NULLs when empty.';
+
+CREATE OR REPLACE FUNCTION bank.profile_states(p_limit integer DEFAULT 10)
+RETURNS TABLE (state char(2), customers bigint, pct numeric(5,2))
+LANGUAGE plpgsql STABLE
+SET search_path = bank, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    PERFORM check_limit(p_limit);
+    RETURN QUERY
+    SELECT c.state, count(*), round(100.0 * count(*) / sum(count(*)) OVER (), 2)::numeric(5,2)
+    FROM customers c
+    GROUP BY c.state
+    ORDER BY count(*) DESC, c.state
+    LIMIT p_limit;
+END
+$$;
+COMMENT ON FUNCTION bank.profile_states(integer) IS
+    'The states with the most customers, with their percent of all customers; ties by state.';
+
+CREATE OR REPLACE FUNCTION bank.profile_accounts_per_customer()
+RETURNS TABLE (accounts integer, customers bigint, pct numeric(5,2))
+LANGUAGE plpgsql STABLE
+SET search_path = bank, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    WITH held AS (
+        SELECT c.customer_id, count(ca.account_id)::integer AS n
+        FROM customers c
+        LEFT JOIN customer_accounts ca ON ca.customer_id = c.customer_id
+        GROUP BY c.customer_id
+    )
+    SELECT h.n, count(*), round(100.0 * count(*) / sum(count(*)) OVER (), 2)::numeric(5,2)
+    FROM held h
+    GROUP BY h.n
+    ORDER BY h.n;
+END
+$$;
+COMMENT ON FUNCTION bank.profile_accounts_per_customer() IS
+    'The histogram of accounts held per customer, joint accounts counted for each holder, '
+    'with each count''s percent of customers.';
+
 CREATE OR REPLACE FUNCTION bank.load_begin() RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = bank, pg_temp

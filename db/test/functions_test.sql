@@ -231,5 +231,27 @@ SELECT pg_temp.is(pg_temp.rows('SELECT * FROM bank.robinhood(10, 2)'), '(3,3,2,1
 SELECT pg_temp.is(pg_temp.rows('SELECT account_id, balance FROM bank.accounts ORDER BY 1'),
     '(1,112.00) (2,60.00) (3,108.00)', 'balances after a donor-recipient joint account');
 
+---------------------------------------------------------------------------------------
+-- profile, profile_states, profile_accounts_per_customer.
+--   c1 and c2 share an address (a household); c3..c5 live alone; c5 holds nothing.
+--   a1 10.00 (c1, c2), a2 20.00 (c1), a3 30.00 (c3), a4 40.00 (c3), a5 50.00 (c4)
+SELECT pg_temp.empty_bank();
+SELECT pg_temp.is(pg_temp.rows('SELECT * FROM bank.profile()'), '(0,0,0,,0,,,,,,)', 'profile of an empty bank');
+SELECT pg_temp.customers(5, ARRAY['TX', 'TX', 'CA', 'NY', 'CA']);
+UPDATE bank.customers SET street_address = '1 Main St' WHERE customer_id = 2;
+SELECT pg_temp.account(1, 10.00, '2020-01-01', 1, 2);
+SELECT pg_temp.account(2, 20.00, '2020-01-01', 1);
+SELECT pg_temp.account(3, 30.00, '2020-01-01', 3);
+SELECT pg_temp.account(4, 40.00, '2020-01-01', 3);
+SELECT pg_temp.account(5, 50.00, '2020-01-01', 4);
+SELECT pg_temp.is(pg_temp.rows('SELECT * FROM bank.profile()'),
+    '(5,5,1,20.00,2,40.00,10.00,30.00,50.00,50.00,50.00)', 'profile: joint accounts, households, percentiles');
+SELECT pg_temp.is(pg_temp.rows('SELECT * FROM bank.profile_states()'),
+    '(CA,2,40.00) (TX,2,40.00) (NY,1,20.00)', 'profile_states: by customers, ties by state');
+SELECT pg_temp.is(pg_temp.rows('SELECT * FROM bank.profile_states(1)'), '(CA,2,40.00)', 'profile_states(1)');
+SELECT pg_temp.throws('SELECT bank.profile_states(0)', 'BK005', 'profile_states refuses a limit of 0');
+SELECT pg_temp.is(pg_temp.rows('SELECT * FROM bank.profile_accounts_per_customer()'),
+    '(0,1,20.00) (1,2,40.00) (2,2,40.00)', 'profile_accounts_per_customer: joint accounts count for each holder');
+
 ROLLBACK;
 \echo 'functions_test.sql: all checks passed'

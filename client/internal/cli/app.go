@@ -180,6 +180,27 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 				},
 			},
 			{
+				Name: "inspect", Usage: "profile the loaded bank: states beside the US population, accounts per customer, joint accounts, households, balance percentiles",
+				Flags: limitFlags, OnUsageError: onUsage,
+				Action: func(c *ucli.Context) error {
+					limit := c.Int("limit")
+					if err := checkRange("limit", limit, 1, maxSQLInt); err != nil {
+						return err
+					}
+					format, err := checkFormat(c)
+					if err != nil {
+						return err
+					}
+					return withDB(c, func(db *bank.DB) error {
+						sections, err := inspect(c.Context, db, limit)
+						if err != nil {
+							return err
+						}
+						return writeSections(c.App.Writer, format, sections)
+					})
+				},
+			},
+			{
 				Name: "demo", Usage: "populate, report, Robinhood, report again, and audit: what the seed's test script did",
 				Flags: populateFlags, OnUsageError: onUsage,
 				Action: func(c *ucli.Context) error {
@@ -276,10 +297,18 @@ func withDB(c *ucli.Context, fn func(*bank.DB) error) error {
 	return fn(db)
 }
 
-func call(c *ucli.Context, fn func(*bank.DB) (*result, error)) error {
+func checkFormat(c *ucli.Context) (string, error) {
 	format := c.String("format")
 	if !slices.Contains(formats, format) {
-		return usageError{fmt.Errorf("--format must be one of %s, got %q", strings.Join(formats, ", "), format)}
+		return "", usageError{fmt.Errorf("--format must be one of %s, got %q", strings.Join(formats, ", "), format)}
+	}
+	return format, nil
+}
+
+func call(c *ucli.Context, fn func(*bank.DB) (*result, error)) error {
+	format, err := checkFormat(c)
+	if err != nil {
+		return err
 	}
 	return withDB(c, func(db *bank.DB) error {
 		r, err := fn(db)

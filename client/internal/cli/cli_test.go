@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"funwithbanking/client/internal/gen"
 	"funwithbanking/client/internal/pgtest"
 )
 
@@ -199,6 +201,8 @@ func TestBadInput(t *testing.T) {
 		{"call top-customers --limit 3000000000", "", 2, "--limit must be between 1 and"},
 		{"call bottom-customers --limit ten", "", 2, "invalid value"},
 		{"call top-states --format xml", "", 2, "--format must be one of"},
+		{"inspect --limit 0", "", 2, "--limit must be between 1 and"},
+		{"inspect --format yaml", "", 2, "--format must be one of"},
 		{"call robinhood --percent 0", "", 2, "--percent must be more than 0"},
 		{"call robinhood --percent 100.5", "", 2, "--percent must be more than 0"},
 		{"call robinhood --percent ten", "", 2, "is not a decimal number"},
@@ -248,5 +252,72 @@ func TestBadInput(t *testing.T) {
 	}
 	if after := accounts(); after != balances {
 		t.Error("bad input changed some balance")
+	}
+}
+
+// TestInspect: the profile the client prints is the functions' answer, read in one
+// snapshot, with each state's Census share beside it; an empty bank profiles too.
+func TestInspect(t *testing.T) {
+	dsn := newDatabase(t)
+	db := dsnDatabase(dsn)
+	psql := func(q string) string {
+		out, err := server.Psql(db, "-A", "-t", "-F", ",", "-c", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if r := client(t, dsn, "inspect", "--format", "json"); r.code != 0 || !strings.Contains(r.stdout, `"p50": null`) {
+		t.Fatalf("inspect of an empty bank: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := client(t, dsn, "populate", "--customers", "3000", "--seed", "5"); r.code != 0 {
+		t.Fatalf("populate: exit %d: %s", r.code, r.stderr)
+	}
+	r := client(t, dsn, "inspect", "--format", "json", "--limit", "51")
+	if r.code != 0 {
+		t.Fatalf("inspect: exit %d: %s", r.code, r.stderr)
+	}
+	var got struct {
+		Profile  []map[string]json.Number
+		Balances []map[string]json.Number
+		States   []struct {
+			State         string
+			Customers     json.Number
+			Pct           json.Number
+			PopulationPct json.Number `json:"population_pct"`
+		}
+		AccountsPerCustomer []map[string]json.Number `json:"accounts_per_customer"`
+	}
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	dec.UseNumber()
+	if err := dec.Decode(&got); err != nil {
+		t.Fatalf("inspect printed invalid JSON: %v\n%s", err, r.stdout)
+	}
+	p, b := got.Profile[0], got.Balances[0]
+	line := strings.Join([]string{string(p["customers"]), string(p["accounts"]), string(p["joint_accounts"]),
+		string(p["joint_pct"]), string(p["household_customers"]), string(p["household_pct"]),
+		string(b["p10"]), string(b["p50"]), string(b["p90"]), string(b["p99"]), string(b["max"])}, ",") + "\n"
+	if want := psql("SELECT * FROM bank.profile()"); line != want {
+		t.Errorf("inspect's profile is\n%s, psql's is\n%s", line, want)
+	}
+	population := map[string]string{}
+	for _, sp := range gen.StatePopulations() {
+		population[sp.State] = fmt.Sprintf("%.2f", 100*sp.Share)
+	}
+	var states strings.Builder
+	for _, s := range got.States {
+		fmt.Fprintf(&states, "%s,%s,%s\n", s.State, s.Customers, s.Pct)
+		if string(s.PopulationPct) != population[s.State] {
+			t.Errorf("%s: population_pct %s, want %s", s.State, s.PopulationPct, population[s.State])
+		}
+	}
+	if want := psql("SELECT * FROM bank.profile_states(51)"); states.String() != want {
+		t.Errorf("inspect's states are\n%s, psql's are\n%s", states.String(), want)
+	}
+	if len(got.AccountsPerCustomer) != gen.DefaultMaxAccounts {
+		t.Errorf("accounts per customer has %d rows, want %d", len(got.AccountsPerCustomer), gen.DefaultMaxAccounts)
+	}
+	if r := client(t, dsn, "inspect"); r.code != 0 || !strings.Contains(r.stdout, "Account balance percentiles") {
+		t.Errorf("inspect as a table: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -149,9 +149,7 @@ func (c Config) MakeBatch(i int) Batch {
 			continue
 		}
 		cu.Street = address.StreetAddress()
-		cu.City = address.City()
-		cu.State = address.StateAbbr()
-		cu.Zip = address.PostCode()[:5]
+		cu.City, cu.State, cu.Zip = usPlaces().pick(r)
 	}
 	for k := range b.Customers {
 		if n > 1 && r.Float64() < partnerRate {
