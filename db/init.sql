@@ -91,3 +91,17 @@ COMMENT ON FUNCTION bank.drop_keys() IS
     'Drops what bank.create_keys() adds. Called by bank.load_begin(), inside the load transaction.';
 
 SELECT bank.create_keys();
+
+-- bank_reader may read the bank and call the reports, audit and profile functions, but never
+-- move money: db/procedures.sql grants it EXECUTE on those alone. Roles belong to the whole
+-- cluster, so a second bank database on the same server finds it already there.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'bank_reader') THEN
+        CREATE ROLE bank_reader LOGIN;
+    END IF;
+END
+$$;
+COMMENT ON ROLE bank_reader IS 'Reads the bank and runs its reports; may not transfer, run Robinhood or load.';
+GRANT USAGE ON SCHEMA bank TO bank_reader;
+GRANT SELECT ON bank.customers, bank.accounts, bank.customer_accounts TO bank_reader;

@@ -342,6 +342,19 @@ COMMENT ON FUNCTION bank.audit() IS
     'One consistent snapshot of the bank: how many customers, accounts and holder links, all the money, '
     'and how many balances are negative (always 0: a CHECK forbids it; audit proves it).';
 
+CREATE OR REPLACE FUNCTION bank.balances()
+RETURNS TABLE (account_id bigint, balance numeric(15,2))
+LANGUAGE plpgsql STABLE
+SET search_path = bank, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY SELECT a.account_id, a.balance FROM accounts a ORDER BY a.account_id;
+END
+$$;
+COMMENT ON FUNCTION bank.balances() IS
+    'Every account''s balance, by account_id: what a checker compares before and after a run of transfers.';
+
 -- The profile of a loaded bank (client inspect): how its data compare with a real bank's.
 CREATE OR REPLACE FUNCTION bank.profile()
 RETURNS TABLE (customers bigint, accounts bigint, joint_accounts bigint, joint_pct numeric(5,2),
@@ -472,3 +485,13 @@ END
 $$;
 COMMENT ON FUNCTION bank.load_finish() IS
     'Ends a bulk load started by bank.load_begin(): rebuilds and so validates the keys, and analyzes the tables.';
+
+-- Who may call what. Functions are executable by PUBLIC unless revoked; we revoke them all
+-- and grant the read-only ones to bank_reader (db/init.sql). The owner (postgres) keeps
+-- every right. A function created later is PUBLIC again until this runs again.
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA bank FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    bank.check_limit(integer), bank.top_states(integer), bank.ranked_customers(integer, boolean),
+    bank.top_customers(integer), bank.bottom_customers(integer), bank.audit(), bank.balances(),
+    bank.profile(), bank.profile_states(integer), bank.profile_accounts_per_customer()
+    TO bank_reader;

@@ -253,5 +253,18 @@ SELECT pg_temp.throws('SELECT bank.profile_states(0)', 'BK005', 'profile_states 
 SELECT pg_temp.is(pg_temp.rows('SELECT * FROM bank.profile_accounts_per_customer()'),
     '(0,1,20.00) (1,2,40.00) (2,2,40.00)', 'profile_accounts_per_customer: joint accounts count for each holder');
 
+-- bank_reader (a read-only role): the reports, audit and profile yes; moving money no.
+SET LOCAL ROLE bank_reader;
+SELECT pg_temp.is(pg_temp.rows('SELECT customers, accounts FROM bank.audit()'), '(5,5)', 'bank_reader may call audit');
+SELECT pg_temp.is(pg_temp.rows('SELECT state FROM bank.top_states(1)'), '(NY)', 'bank_reader may call top_states');
+SELECT pg_temp.is(pg_temp.rows('SELECT customer_id FROM bank.bottom_customers(1)'), '(5)', 'bank_reader may call bottom_customers');
+SELECT pg_temp.is(pg_temp.rows('SELECT customers FROM bank.profile()'), '(5)', 'bank_reader may call profile');
+SELECT pg_temp.throws('SELECT * FROM bank.transfer(1, 2, 1.00)', '42501', 'bank_reader may not transfer');
+SELECT pg_temp.throws('SELECT * FROM bank.robinhood()', '42501', 'bank_reader may not run robinhood');
+SELECT pg_temp.throws('SELECT bank.load_begin()', '42501', 'bank_reader may not load');
+SELECT pg_temp.throws('UPDATE bank.accounts SET balance = 0', '42501', 'bank_reader may not update balances');
+RESET ROLE;
+SELECT pg_temp.is(pg_temp.rows('SELECT sum(balance) FROM bank.accounts'), '(150.00)', 'bank_reader changed nothing');
+
 ROLLBACK;
 \echo 'functions_test.sql: all checks passed'

@@ -90,57 +90,6 @@ func (db *DB) customers(ctx context.Context, fn string, limit int) ([]CustomerRo
 	return out, err
 }
 
-// Robinhood calls bank.robinhood(percent, count) in a READ COMMITTED transaction of its
-// own. percent is a decimal string, validated by the caller and again by the function.
-func (db *DB) Robinhood(ctx context.Context, percent string, count int) ([]Move, error) {
-	var out []Move
-	err := db.inTx(ctx, ReadCommitted, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT from_customer, from_account, to_customer, to_account, amount::text
-			FROM bank.robinhood(?::numeric, ?)`, percent, count)
-		if err != nil {
-			return err
-		}
-		return scanAll(rows, func(rows *sql.Rows) error {
-			var m Move
-			var amount string
-			if err := rows.Scan(&m.FromCustomer, &m.FromAccount, &m.ToCustomer, &m.ToAccount, &amount); err != nil {
-				return err
-			}
-			out = append(out, m)
-			return parseMoney(amount, &out[len(out)-1].Amount)
-		})
-	})
-	return out, err
-}
-
-// Transfer calls bank.transfer(from, to, amount): one statement, one round trip.
-func (db *DB) Transfer(ctx context.Context, from, to int64, amount money.Cents) (TransferResult, error) {
-	var r TransferResult
-	var fromBal, toBal string
-	err := db.sql.QueryRowContext(ctx, `SELECT from_account, from_balance::text, to_account, to_balance::text
-		FROM bank.transfer(?, ?, ?::numeric)`, from, to, amount.String()).
-		Scan(&r.FromAccount, &fromBal, &r.ToAccount, &toBal)
-	if err != nil {
-		return r, translate(err)
-	}
-	if err := parseMoney(fromBal, &r.FromBalance); err != nil {
-		return r, err
-	}
-	return r, parseMoney(toBal, &r.ToBalance)
-}
-
-// Audit calls bank.audit().
-func (db *DB) Audit(ctx context.Context) (Audit, error) {
-	var a Audit
-	var total string
-	err := db.sql.QueryRowContext(ctx, `SELECT customers, accounts, links, total_balance::text, negative_balances
-		FROM bank.audit()`).Scan(&a.Customers, &a.Accounts, &a.Links, &total, &a.NegativeBalances)
-	if err != nil {
-		return a, translate(err)
-	}
-	return a, parseMoney(total, &a.TotalBalance)
-}
-
 func (db *DB) query(ctx context.Context, q string, args []any, each func(*sql.Rows) error) error {
 	rows, err := db.sql.QueryContext(ctx, q, args...)
 	if err != nil {

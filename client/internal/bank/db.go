@@ -142,10 +142,15 @@ const (
 	RepeatableRead = "REPEATABLE READ"
 )
 
+// beginner is what can start a transaction: the pool, or one dedicated connection.
+type beginner interface {
+	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
+}
+
 // inTx runs fn in one transaction at the given isolation level: commit if fn succeeds,
 // roll back otherwise. Every multi-statement unit of work goes through here.
-func (db *DB) inTx(ctx context.Context, isolation string, fn func(*sql.Tx) error) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
+func inTx(ctx context.Context, on beginner, isolation string, fn func(*sql.Tx) error) error {
+	tx, err := on.BeginTx(ctx, nil)
 	if err != nil {
 		return translate(err)
 	}
@@ -157,4 +162,8 @@ func (db *DB) inTx(ctx context.Context, isolation string, fn func(*sql.Tx) error
 		return translate(err)
 	}
 	return translate(tx.Commit())
+}
+
+func (db *DB) inTx(ctx context.Context, isolation string, fn func(*sql.Tx) error) error {
+	return inTx(ctx, db.sql, isolation, fn)
 }

@@ -1,6 +1,8 @@
 package bank
 
 import (
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -36,6 +38,9 @@ func translate(err error) error {
 	if err == nil {
 		return nil
 	}
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
+		return &Error{Code: CodeConnectionLost, Message: "lost the connection to the database"}
+	}
 	var oe *odbc.Error
 	if !errors.As(err, &oe) || len(oe.Diag) == 0 {
 		return err
@@ -43,13 +48,16 @@ func translate(err error) error {
 	d := oe.Diag[0]
 	msg := cleanMessage(d.Message)
 	switch {
+	case d.State == "HY000" && lostConnection(msg):
+		return &Error{Code: CodeConnectionLost, Message: "lost the connection to the database (" + msg + ")"}
 	case strings.HasPrefix(d.State, "BK"):
 		return &Error{Code: d.State, Message: msg}
 	case d.State == "IM002" || (d.State == "01000" && strings.Contains(msg, "file not found")):
 		return fmt.Errorf("the ODBC driver named in the DSN is not installed or registered (%s): "+
 			"on Debian/Ubuntu apt-get install unixodbc odbc-postgresql; on macOS brew install psqlodbc", msg)
-	case d.State == "08001" || d.State == "08S01" || strings.HasPrefix(d.State, "08"):
-		return fmt.Errorf("cannot reach the database (%s): is PostgreSQL running, and does --dsn (or BANK_DSN) point at it? ./setup.sh starts one", msg)
+	case strings.HasPrefix(d.State, "08"):
+		return &Error{Code: d.State, Message: "cannot reach the database (" + msg +
+			"): is PostgreSQL running, and does --dsn (or BANK_DSN) point at it? ./setup.sh starts one"}
 	case d.State == "3D000":
 		return fmt.Errorf("%s: create it, or point --dsn at the bank's database", msg)
 	case d.State == "3F000" || d.State == "42883" || d.State == "42P01":
@@ -62,6 +70,28 @@ func translate(err error) error {
 	return &Error{Code: d.State, Message: msg}
 }
 
+// psqlODBC reports a connection that died under it with the generic SQLSTATE HY000; only
+// its words tell. These are the ones seen when the server terminated the backend, shut
+// down or restarted.
+var lostConnectionWords = []string{
+	"connection has been lost",
+	"server closed the connection unexpectedly",
+	"terminating connection",
+	"connection dead",
+	"could not send",
+	"no connection to the server",
+}
+
+func lostConnection(msg string) bool {
+	m := strings.ToLower(msg)
+	for _, w := range lostConnectionWords {
+		if strings.Contains(m, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // cleanMessage keeps the server's own words: psqlODBC prefixes "ERROR: " and appends
 // the driver's generic trailer on its own line.
 func cleanMessage(m string) string {
@@ -69,6 +99,25 @@ func cleanMessage(m string) string {
 	m, _, _ = strings.Cut(m, "\n")
 	m = strings.TrimPrefix(m, "ERROR:")
 	return strings.TrimSpace(m)
+}
+
+// CodeConnectionLost is SQLSTATE 08006 (connection_failure), which we also give to a
+// connection the driver reports as broken without a SQLSTATE of its own.
+const CodeConnectionLost = "08006"
+
+// Retryable reports whether err is a serialization failure (40001) or a deadlock (40P01):
+// PostgreSQL rolled the whole transaction back, so running it again is safe.
+func Retryable(err error) bool {
+	c := Code(err)
+	return c == "40001" || c == "40P01"
+}
+
+// ConnectionLost reports whether err means the connection is gone: the driver's bad
+// connection, SQLSTATE class 08, or the server shutting down or terminating the backend
+// (57P01..57P03). A write that fails so may or may not have committed.
+func ConnectionLost(err error) bool {
+	c := Code(err)
+	return strings.HasPrefix(c, "08") || c == "57P01" || c == "57P02" || c == "57P03"
 }
 
 // Code returns err's SQLSTATE, or "" when it did not come from the database.

@@ -200,6 +200,7 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 					})
 				},
 			},
+			benchCommand(onUsage),
 			{
 				Name: "demo", Usage: "populate, report, Robinhood, report again, and audit: what the seed's test script did",
 				Flags: populateFlags, OnUsageError: onUsage,

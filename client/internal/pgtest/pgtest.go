@@ -106,7 +106,7 @@ func Start() (*Server, error) {
 		}
 		_, err = s.server("pg_ctl", "-D", s.dataDir(), "-l", filepath.Join(dir, "server.log"), "-w", "-t", "60",
 			"-o", fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories=%s "+
-				"-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", s.Port, dir),
+				"-c fsync=off -c full_page_writes=off -c max_connections=200", s.Port, dir),
 			"start")
 		if err == nil {
 			return s, nil
@@ -135,6 +135,15 @@ func (s *Server) server(prog string, args ...string) (string, error) {
 		return out.String(), fmt.Errorf("pgtest: %s %s: %v\n%s", prog, strings.Join(args, " "), err, out.String())
 	}
 	return out.String(), nil
+}
+
+// Restart restarts the server with pg_ctl's shutdown mode ("fast" or "immediate"), as an
+// operator would, and waits until it accepts connections again. fsync is off, which only
+// matters if the machine crashes; synchronous_commit stays on, so a commit the client saw
+// survives an immediate restart as it would in production.
+func (s *Server) Restart(mode string) error {
+	_, err := s.server("pg_ctl", "-D", s.dataDir(), "-l", filepath.Join(s.dir, "server.log"), "-m", mode, "-w", "-t", "60", "restart")
+	return err
 }
 
 // Stop stops the cluster at once and removes its files.

@@ -1,0 +1,229 @@
+package bank
+
+import (
+	"context"
+	"database/sql"
+	"math/rand/v2"
+	"time"
+
+	"funwithbanking/client/internal/money"
+)
+
+// Session is one dedicated connection. Writes go through a Session, never through the
+// pool: database/sql re-sends a statement on a fresh pooled connection when the driver
+// reports a bad connection, and a transfer whose connection died after it committed would
+// then happen twice. On a Session the caller sees the lost connection and decides.
+type Session struct {
+	conn    *sql.Conn
+	retries int64
+}
+
+// Session opens a dedicated connection.
+func (db *DB) Session(ctx context.Context) (*Session, error) {
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return &Session{conn: conn}, nil
+}
+
+// Close returns the connection to the pool (or drops it, if it is broken).
+func (s *Session) Close() error { return s.conn.Close() }
+
+// Retries is how many times the session's transactions were retried after a
+// serialization failure or a deadlock.
+func (s *Session) Retries() int64 { return s.retries }
+
+// Retry policy: only whole transactions, only on serialization failures and deadlocks,
+// where PostgreSQL has rolled everything back and running again is safe.
+const (
+	maxAttempts  = 5
+	retryBackoff = 10 * time.Millisecond
+)
+
+// retry is the one place that retries. Any other error, a lost connection above all,
+// is returned as is: a statement whose outcome is unknown is never sent again.
+func (s *Session) retry(ctx context.Context, fn func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		if attempt == maxAttempts || !Retryable(err) {
+			return err
+		}
+		s.retries++
+		// Exponential, with full jitter so that the transactions that collided do not
+		// collide again in step.
+		wait := time.Duration(rand.Int64N(int64(retryBackoff) << attempt))
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return err
+		}
+	}
+}
+
+// Transfer calls bank.transfer(from, to, amount): one statement, one round trip, its own
+// transaction.
+func (s *Session) Transfer(ctx context.Context, from, to int64, amount money.Cents) (TransferResult, error) {
+	var r TransferResult
+	err := s.retry(ctx, func() error {
+		var fromBal, toBal string
+		err := s.conn.QueryRowContext(ctx, `SELECT from_account, from_balance::text, to_account, to_balance::text
+			FROM bank.transfer(?, ?, ?::numeric)`, from, to, amount.String()).
+			Scan(&r.FromAccount, &fromBal, &r.ToAccount, &toBal)
+		if err != nil {
+			return translate(err)
+		}
+		if err := parseMoney(fromBal, &r.FromBalance); err != nil {
+			return err
+		}
+		return parseMoney(toBal, &r.ToBalance)
+	})
+	return r, err
+}
+
+// InDoubtError is a lost connection during a transaction whose id is known: ask
+// TxStatus(XID) on another connection whether it committed.
+type InDoubtError struct {
+	XID string
+	Err error
+}
+
+func (e *InDoubtError) Error() string { return e.Err.Error() }
+func (e *InDoubtError) Unwrap() error { return e.Err }
+
+// Robinhood calls bank.robinhood(percent, count) in a READ COMMITTED transaction of its
+// own. percent is a decimal string, validated by the caller and again by the function.
+// The transaction's id is read first and returned, so that a caller whose connection dies
+// can ask TxStatus how it ended: on error, an *InDoubtError carries it.
+func (s *Session) Robinhood(ctx context.Context, percent string, count int) ([]Move, string, error) {
+	var out []Move
+	var xid string
+	err := s.retry(ctx, func() error {
+		out, xid = out[:0], ""
+		return inTx(ctx, s.conn, ReadCommitted, func(tx *sql.Tx) error {
+			if err := tx.QueryRowContext(ctx, `SELECT pg_current_xact_id()::text`).Scan(&xid); err != nil {
+				return err
+			}
+			rows, err := tx.QueryContext(ctx, `SELECT from_customer, from_account, to_customer, to_account, amount::text
+				FROM bank.robinhood(?::numeric, ?)`, percent, count)
+			if err != nil {
+				return err
+			}
+			return scanAll(rows, func(rows *sql.Rows) error {
+				var m Move
+				var amount string
+				if err := rows.Scan(&m.FromCustomer, &m.FromAccount, &m.ToCustomer, &m.ToAccount, &amount); err != nil {
+					return err
+				}
+				if err := parseMoney(amount, &m.Amount); err != nil {
+					return err
+				}
+				out = append(out, m)
+				return nil
+			})
+		})
+	})
+	if ConnectionLost(err) && xid != "" {
+		return nil, "", &InDoubtError{XID: xid, Err: err}
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return out, xid, nil
+}
+
+// TxStatus asks whether transaction xid "committed", "aborted" or is still "in progress"
+// (pg_xact_status); "unknown" when it is too old to tell.
+func (s *Session) TxStatus(ctx context.Context, xid string) (string, error) {
+	var status string
+	err := s.conn.QueryRowContext(ctx, `SELECT coalesce(pg_xact_status(?::xid8), 'unknown')`, xid).Scan(&status)
+	return status, translate(err)
+}
+
+// Audit calls bank.audit() in a read-only REPEATABLE READ transaction: one snapshot.
+func (s *Session) Audit(ctx context.Context) (Audit, error) {
+	var a Audit
+	err := inTx(ctx, s.conn, RepeatableRead+" READ ONLY", func(tx *sql.Tx) error {
+		var total string
+		err := tx.QueryRowContext(ctx, `SELECT customers, accounts, links, total_balance::text, negative_balances
+			FROM bank.audit()`).Scan(&a.Customers, &a.Accounts, &a.Links, &total, &a.NegativeBalances)
+		if err != nil {
+			return err
+		}
+		return parseMoney(total, &a.TotalBalance)
+	})
+	return a, err
+}
+
+// Balance is a row of bank.balances().
+type Balance struct {
+	AccountID int64
+	Balance   money.Cents
+}
+
+// Balances reads every account's balance, by account_id, in one snapshot.
+func (s *Session) Balances(ctx context.Context) ([]Balance, error) {
+	var out []Balance
+	err := inTx(ctx, s.conn, RepeatableRead+" READ ONLY", func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT account_id, balance::text FROM bank.balances()`)
+		if err != nil {
+			return err
+		}
+		return scanAll(rows, func(rows *sql.Rows) error {
+			var b Balance
+			var bal string
+			if err := rows.Scan(&b.AccountID, &bal); err != nil {
+				return err
+			}
+			if err := parseMoney(bal, &b.Balance); err != nil {
+				return err
+			}
+			out = append(out, b)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// withSession runs fn on a connection of its own, for the pool-level calls.
+func (db *DB) withSession(ctx context.Context, fn func(*Session) error) error {
+	s, err := db.Session(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return fn(s)
+}
+
+// Transfer runs one transfer on a connection of its own (see Session).
+func (db *DB) Transfer(ctx context.Context, from, to int64, amount money.Cents) (r TransferResult, err error) {
+	err = db.withSession(ctx, func(s *Session) error {
+		r, err = s.Transfer(ctx, from, to, amount)
+		return err
+	})
+	return r, err
+}
+
+// Robinhood runs Operation Robinhood on a connection of its own (see Session).
+func (db *DB) Robinhood(ctx context.Context, percent string, count int) (moves []Move, err error) {
+	err = db.withSession(ctx, func(s *Session) error {
+		moves, _, err = s.Robinhood(ctx, percent, count)
+		return err
+	})
+	return moves, err
+}
+
+// Audit reads bank.audit() in one snapshot.
+func (db *DB) Audit(ctx context.Context) (a Audit, err error) {
+	err = db.withSession(ctx, func(s *Session) error {
+		a, err = s.Audit(ctx)
+		return err
+	})
+	return a, err
+}
+
+// Ping checks that the connection still reaches the server.
+func (s *Session) Ping(ctx context.Context) error {
+	_, err := s.conn.ExecContext(ctx, "SELECT 1")
+	return translate(err)
+}

@@ -1,0 +1,555 @@
+// Package bench is the bank's "bank test", after Jepsen's bank workload and CockroachDB's
+// `workload run bank`: workers move money between random accounts while Robinhood runs now
+// and then and readers check, snapshot by snapshot, that the total never changes and no
+// balance goes negative. At the end, Check proves nothing was lost: every account's balance
+// is its start plus every movement that committed.
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"funwithbanking/client/internal/bank"
+	"funwithbanking/client/internal/money"
+)
+
+// Defaults of a Config.
+const (
+	DefaultWorkers        = 8
+	DefaultReaders        = 2
+	DefaultDuration       = 10 * time.Second
+	DefaultRobinhoodEvery = 2 * time.Second
+	DefaultSeed           = 1
+	// DefaultMaxAmount is twice the median balance the generator makes, so that a good
+	// share of transfers are refused for insufficient funds.
+	DefaultMaxAmount money.Cents = 5_000_00
+
+	MaxWorkers  = 256
+	MaxReaders  = 64
+	MaxDuration = 24 * time.Hour
+
+	robinhoodPercent = "10"
+	robinhoodCount   = 10
+	// reconnectFor is how long a worker keeps trying to reach a server that went away
+	// (a restart, a failover) before it gives up.
+	reconnectFor = 2 * time.Minute
+)
+
+// Config says what load to run.
+type Config struct {
+	Workers        int
+	Readers        int
+	Duration       time.Duration // how long to run, unless Transfers is set
+	Transfers      int64         // how many transfers to send in all; 0: run for Duration
+	RobinhoodEvery time.Duration // 0: never
+	Seed           uint64
+	MaxAmount      money.Cents // each transfer moves 0.01..MaxAmount
+	Accounts       int         // transfers pick among the first Accounts accounts; 0: all
+}
+
+// Validate reports the first thing wrong with c, in words a user can act on.
+func (c Config) Validate() error {
+	switch {
+	case c.Workers < 1 || c.Workers > MaxWorkers:
+		return fmt.Errorf("workers must be between 1 and %d, got %d", MaxWorkers, c.Workers)
+	case c.Readers < 0 || c.Readers > MaxReaders:
+		return fmt.Errorf("readers must be between 0 and %d, got %d", MaxReaders, c.Readers)
+	case c.Transfers < 0:
+		return fmt.Errorf("transfers must not be negative, got %d", c.Transfers)
+	case c.Transfers == 0 && (c.Duration <= 0 || c.Duration > MaxDuration):
+		return fmt.Errorf("duration must be more than 0 and at most %s, got %s", MaxDuration, c.Duration)
+	case c.RobinhoodEvery < 0:
+		return fmt.Errorf("robinhood-every must not be negative, got %s", c.RobinhoodEvery)
+	case c.MaxAmount < 1:
+		return fmt.Errorf("max amount must be at least 0.01, got %s", c.MaxAmount)
+	case c.Accounts < 0 || c.Accounts == 1:
+		return fmt.Errorf("accounts must be 0 (all) or at least 2, got %d", c.Accounts)
+	}
+	return nil
+}
+
+// Progress is what a running bench has done so far.
+type Progress struct {
+	Elapsed                            time.Duration
+	Committed, Refused, InDoubt, Reads int64
+	Robinhoods, Errors, Reconnects     int64
+}
+
+// Report is the bench's summary and verdict.
+type Report struct {
+	Config      Config
+	Elapsed     time.Duration
+	Interrupted bool // stopped early by the caller (Ctrl-C)
+	Progress
+	Retries        int64
+	RobinhoodMoves int64
+	ErrorsByCode   map[string]int64 // SQLSTATE → count; refusals (BK004) are not errors
+	Latency        [3]time.Duration // p50, p95, p99 of committed and refused transfers
+	StartTotal     money.Cents
+	Accounts       int
+	// RobinhoodsLost lost their connection before the answer; of those, the server said
+	// InDoubtRobinhoods committed (or could not tell), and the rest aborted.
+	RobinhoodsLost, InDoubtRobinhoods int64
+	// RobinhoodPhantoms answered with their movements, yet the server says they aborted:
+	// the connection died between the answer and the commit (see transfers).
+	RobinhoodPhantoms int64
+	Outcome
+}
+
+// OK is the verdict: no invariant broken, nothing lost.
+func (r *Report) OK() bool { return len(r.Violations) == 0 }
+
+// state is what the goroutines of one run share.
+type state struct {
+	db     *bank.DB
+	cfg    Config
+	parent context.Context // the caller's: cancelled by Ctrl-C
+	start  bank.Audit
+	ids    []int64 // the accounts transfers pick from
+
+	committed, refused, inDoubt, reads, robinhoods, errs, reconnects, sent atomic.Int64
+	robinhoodLost, robinhoodPhantoms                                       atomic.Int64
+
+	mu                sync.Mutex
+	tally             map[int64]money.Cents
+	doubtful          []Transfer
+	inDoubtRobinhoods int64
+	moves             int64
+	retries           int64
+	byCode            map[string]int64
+	latencies         []time.Duration
+	violations        []string
+}
+
+// Run runs the bench on the bank db reaches, calling progress about once a second, and
+// returns its report. Cancelling ctx stops the load early; the final check still runs.
+// An error means the bench could not run or could not check, not that the bank is wrong:
+// that is the report's verdict.
+func Run(ctx context.Context, db *bank.DB, cfg Config, progress func(Progress)) (*Report, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	// Statements are never cancelled from the client (the driver cannot, and a cancelled
+	// read of a committed transfer's answer would make it look in doubt); the server's
+	// statement timeout bounds them. ctx only tells the loops to stop.
+	call := context.WithoutCancel(ctx)
+	s := &state{db: db, cfg: cfg, parent: ctx, tally: map[int64]money.Cents{}, byCode: map[string]int64{}}
+
+	sess, err := db.Session(call)
+	if err != nil {
+		return nil, err
+	}
+	startBalances, err := sess.Balances(call)
+	if err == nil {
+		s.start, err = sess.Audit(call)
+	}
+	sess.Close()
+	if err != nil {
+		return nil, err
+	}
+	if len(startBalances) < 2 {
+		return nil, errors.New("the bank needs at least 2 accounts: run client populate first")
+	}
+	for _, b := range startBalances {
+		s.ids = append(s.ids, b.AccountID)
+	}
+	if cfg.Accounts > 0 && cfg.Accounts < len(s.ids) {
+		s.ids = s.ids[:cfg.Accounts]
+	}
+
+	runCtx, stop := context.WithCancel(ctx)
+	if cfg.Transfers == 0 {
+		runCtx, stop = context.WithTimeout(ctx, cfg.Duration)
+	}
+	defer stop()
+	began := time.Now()
+	var load, readers sync.WaitGroup
+	for w := range cfg.Workers {
+		load.Add(1)
+		go func() { defer load.Done(); s.transfers(runCtx, stop, w) }()
+	}
+	if cfg.RobinhoodEvery > 0 {
+		load.Add(1)
+		go func() { defer load.Done(); s.robinhood(runCtx) }()
+	}
+	readCtx, stopReaders := context.WithCancel(context.Background())
+	for range cfg.Readers {
+		readers.Add(1)
+		go func() { defer readers.Done(); s.reader(readCtx) }()
+	}
+	done := make(chan struct{})
+	if progress != nil {
+		go func() {
+			tick := time.NewTicker(time.Second)
+			defer tick.Stop()
+			for {
+				select {
+				case <-tick.C:
+					progress(s.progress(time.Since(began)))
+				case <-done:
+					return
+				}
+			}
+		}()
+	}
+	load.Wait()
+	elapsed := time.Since(began)
+	stopReaders()
+	readers.Wait()
+	close(done)
+
+	r := &Report{
+		Config: cfg, Elapsed: elapsed, Interrupted: ctx.Err() != nil,
+		Progress: s.progress(elapsed), Retries: s.retries, RobinhoodMoves: s.moves,
+		ErrorsByCode: s.byCode, StartTotal: s.start.TotalBalance, Accounts: len(startBalances),
+		InDoubtRobinhoods: s.inDoubtRobinhoods, RobinhoodsLost: s.robinhoodLost.Load(),
+		RobinhoodPhantoms: s.robinhoodPhantoms.Load(),
+	}
+	r.Latency = percentiles(s.latencies)
+
+	// The final check, on a connection that may have to wait for a restarted server.
+	sess, err = s.connect(call)
+	if err != nil {
+		return r, fmt.Errorf("final check: %w", err)
+	}
+	defer sess.Close()
+	final, err := sess.Balances(call)
+	if err != nil {
+		return r, fmt.Errorf("final check: %w", err)
+	}
+	end, err := sess.Audit(call)
+	if err != nil {
+		return r, fmt.Errorf("final check: %w", err)
+	}
+	r.Outcome = Check(startBalances, final, s.tally, s.doubtful, int(s.inDoubtRobinhoods), robinhoodCount)
+	r.Violations = append(s.violations, r.Violations...)
+	if end.TotalBalance != s.start.TotalBalance || end.NegativeBalances != 0 {
+		r.Violations = append(r.Violations, fmt.Sprintf("the final audit shows a total of %s (start %s) and %d negative balances",
+			end.TotalBalance, s.start.TotalBalance, end.NegativeBalances))
+	}
+	return r, nil
+}
+
+func (s *state) progress(elapsed time.Duration) Progress {
+	return Progress{
+		Elapsed: elapsed, Committed: s.committed.Load(), Refused: s.refused.Load(), InDoubt: s.inDoubt.Load(),
+		Reads: s.reads.Load(), Robinhoods: s.robinhoods.Load(), Errors: s.errs.Load(), Reconnects: s.reconnects.Load(),
+	}
+}
+
+// connect opens a session, waiting with backoff while the server is away (restarting),
+// for up to reconnectFor, or until the caller gives up.
+func (s *state) connect(ctx context.Context) (*bank.Session, error) {
+	deadline := time.Now().Add(reconnectFor)
+	wait := 50 * time.Millisecond
+	for {
+		sess, err := s.db.Session(ctx)
+		if err == nil {
+			if err = sess.Ping(ctx); err == nil {
+				return sess, nil
+			}
+			sess.Close()
+		}
+		if !bank.ConnectionLost(err) || time.Now().After(deadline) {
+			return nil, err
+		}
+		select {
+		case <-time.After(wait):
+		case <-s.parent.Done():
+			return nil, err
+		}
+		wait = min(2*wait, time.Second)
+	}
+}
+
+// failed records an error that is not a refusal; a lost connection is replaced.
+func (s *state) failed(ctx context.Context, sess **bank.Session, err error) (ok bool) {
+	code := bank.Code(err)
+	if code == "" {
+		code = "other"
+	}
+	s.errs.Add(1)
+	s.mu.Lock()
+	s.byCode[code]++
+	s.mu.Unlock()
+	if !bank.ConnectionLost(err) {
+		return true
+	}
+	s.closeSession(*sess)
+	s.reconnects.Add(1)
+	next, err := s.connect(ctx)
+	if err != nil {
+		s.mu.Lock()
+		s.violations = append(s.violations, fmt.Sprintf("could not reconnect: %v", err))
+		s.mu.Unlock()
+		*sess = nil
+		return false
+	}
+	*sess = next
+	return true
+}
+
+func (s *state) closeSession(sess *bank.Session) {
+	if sess == nil {
+		return
+	}
+	s.mu.Lock()
+	s.retries += sess.Retries()
+	s.mu.Unlock()
+	sess.Close()
+}
+
+// An answer is not a commit. In autocommit, PostgreSQL sends a statement's rows first and
+// commits at the end of the exchange; psqlODBC hands the rows over even when the backend
+// dies between the two. We saw it here: a Robinhood returned its movements and a nil
+// error, and pg_xact_status then said its transaction had aborted. The next exchange on
+// the same connection settles it: an answer means the server lived on, so the earlier
+// commit happened; a lost connection means the earlier one is in doubt as well.
+// So each loop keeps its last answered transaction as suspect until the next exchange.
+
+func (s *state) transfers(runCtx context.Context, stop context.CancelFunc, worker int) {
+	call := context.WithoutCancel(runCtx)
+	// Seeded per worker, like the generator's batches: worker w always tries the same
+	// transfers in the same order.
+	r := rand.New(rand.NewPCG(s.cfg.Seed, uint64(worker)))
+	tally := map[int64]money.Cents{}
+	var latencies []time.Duration
+	var suspect *Transfer
+	doubt := func(t Transfer) {
+		s.inDoubt.Add(1)
+		s.mu.Lock()
+		s.doubtful = append(s.doubtful, t)
+		s.mu.Unlock()
+	}
+	unconfirm := func() {
+		if suspect != nil {
+			tally[suspect.From] += suspect.Amount
+			tally[suspect.To] -= suspect.Amount
+			s.committed.Add(-1)
+			doubt(*suspect)
+			suspect = nil
+		}
+	}
+	sess, err := s.connect(call)
+	defer func() {
+		if sess != nil {
+			if suspect != nil && bank.ConnectionLost(sess.Ping(call)) {
+				unconfirm()
+			}
+			s.closeSession(sess)
+		}
+		s.mu.Lock()
+		for id, d := range tally {
+			s.tally[id] += d
+		}
+		s.latencies = append(s.latencies, latencies...)
+		s.mu.Unlock()
+	}()
+	if err != nil {
+		s.failed(call, &sess, err)
+		return
+	}
+	for runCtx.Err() == nil {
+		if s.cfg.Transfers > 0 && s.sent.Add(1) > s.cfg.Transfers {
+			stop()
+			return
+		}
+		i := r.IntN(len(s.ids))
+		j := r.IntN(len(s.ids) - 1)
+		if j >= i {
+			j++
+		}
+		t := Transfer{From: s.ids[i], To: s.ids[j], Amount: 1 + money.Cents(r.Int64N(int64(s.cfg.MaxAmount)))}
+		began := time.Now()
+		_, err := sess.Transfer(call, t.From, t.To, t.Amount)
+		switch {
+		case err == nil:
+			latencies = append(latencies, time.Since(began))
+			s.committed.Add(1)
+			tally[t.From] -= t.Amount
+			tally[t.To] += t.Amount
+			suspect = &t
+		case bank.Code(err) == bank.CodeInsufficientFunds:
+			latencies = append(latencies, time.Since(began))
+			s.refused.Add(1)
+			suspect = nil
+		case bank.ConnectionLost(err):
+			unconfirm()
+			doubt(t)
+			if !s.failed(call, &sess, err) {
+				return
+			}
+		default:
+			suspect = nil
+			if !s.failed(call, &sess, err) {
+				return
+			}
+		}
+	}
+}
+
+// robinhoodRun is one Robinhood whose moves are in the tally.
+type robinhoodRun struct {
+	xid   string
+	moves []bank.Move
+}
+
+func (s *state) robinhood(runCtx context.Context) {
+	call := context.WithoutCancel(runCtx)
+	var suspect *robinhoodRun
+	apply := func(moves []bank.Move, sign money.Cents) {
+		s.mu.Lock()
+		for _, m := range moves {
+			s.tally[m.FromAccount] -= sign * m.Amount
+			s.tally[m.ToAccount] += sign * m.Amount
+		}
+		s.mu.Unlock()
+	}
+	// settle asks the server how a Robinhood whose connection died ended. One that
+	// committed keeps its moves in the tally (if we know them) or leaves moves we do not
+	// know, for the checker to allow for.
+	settle := func(sess *bank.Session, xid string, known *robinhoodRun) {
+		if known == nil {
+			s.robinhoodLost.Add(1)
+		}
+		status := "aborted" // without a transaction id, bank.robinhood was never sent
+		if xid != "" {
+			status = s.txStatus(call, sess, xid)
+		}
+		switch {
+		case status == "committed" && known != nil:
+		case status == "aborted" && known != nil:
+			apply(known.moves, -1)
+			s.robinhoods.Add(-1)
+			s.robinhoodPhantoms.Add(1)
+		case status != "aborted":
+			s.mu.Lock()
+			s.inDoubtRobinhoods++
+			s.mu.Unlock()
+		}
+	}
+	sess, err := s.connect(call)
+	defer func() {
+		if sess != nil {
+			if suspect != nil && bank.ConnectionLost(sess.Ping(call)) {
+				if next, err := s.connect(call); err == nil {
+					settle(next, suspect.xid, suspect)
+					next.Close()
+				}
+			}
+			s.closeSession(sess)
+		}
+	}()
+	if err != nil {
+		s.failed(call, &sess, err)
+		return
+	}
+	tick := time.NewTicker(s.cfg.RobinhoodEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+		case <-runCtx.Done():
+			return
+		}
+		moves, xid, err := sess.Robinhood(call, robinhoodPercent, robinhoodCount)
+		switch {
+		case err == nil:
+			s.robinhoods.Add(1)
+			apply(moves, 1)
+			s.mu.Lock()
+			s.moves += int64(len(moves))
+			s.mu.Unlock()
+			suspect = &robinhoodRun{xid, moves}
+		case bank.ConnectionLost(err):
+			if !s.failed(call, &sess, err) {
+				return
+			}
+			if suspect != nil {
+				settle(sess, suspect.xid, suspect)
+				suspect = nil
+			}
+			var d *bank.InDoubtError
+			if errors.As(err, &d) {
+				xid = d.XID
+			}
+			settle(sess, xid, nil)
+		default:
+			suspect = nil
+			if !s.failed(call, &sess, err) {
+				return
+			}
+		}
+	}
+}
+
+// txStatus waits for the fate of a transaction whose connection died: its backend may
+// still be finishing it.
+func (s *state) txStatus(ctx context.Context, sess *bank.Session, xid string) string {
+	for range 100 {
+		status, err := sess.TxStatus(ctx, xid)
+		if err != nil {
+			return "unknown"
+		}
+		if status != "in progress" {
+			return status
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return "unknown"
+}
+
+// reader checks the Jepsen invariants on one snapshot after another: the total is the
+// starting total to the cent, no balance is negative, no account came or went.
+func (s *state) reader(ctx context.Context) {
+	call := context.WithoutCancel(ctx)
+	sess, err := s.connect(call)
+	if err != nil {
+		s.failed(call, &sess, err)
+		return
+	}
+	defer func() {
+		if sess != nil {
+			s.closeSession(sess)
+		}
+	}()
+	for ctx.Err() == nil {
+		a, err := sess.Audit(call)
+		if err != nil {
+			if !s.failed(call, &sess, err) {
+				return
+			}
+			continue
+		}
+		n := s.reads.Add(1)
+		if a.TotalBalance != s.start.TotalBalance || a.NegativeBalances != 0 || a.Accounts != s.start.Accounts {
+			s.mu.Lock()
+			if len(s.violations) < 10 {
+				s.violations = append(s.violations, fmt.Sprintf(
+					"read %d saw %d accounts holding %s with %d negative, want %d accounts holding %s with none",
+					n, a.Accounts, a.TotalBalance, a.NegativeBalances, s.start.Accounts, s.start.TotalBalance))
+			}
+			s.mu.Unlock()
+		}
+	}
+}
+
+// percentiles returns p50, p95 and p99 by nearest rank.
+func percentiles(d []time.Duration) [3]time.Duration {
+	var out [3]time.Duration
+	if len(d) == 0 {
+		return out
+	}
+	slices.Sort(d)
+	for i, p := range []float64{0.50, 0.95, 0.99} {
+		k := int(p*float64(len(d)) + 0.5)
+		out[i] = d[min(max(k-1, 0), len(d)-1)]
+	}
+	return out
+}

@@ -1,0 +1,75 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Write prints the report as aligned lines, ending with the verdict.
+func (r *Report) Write(w io.Writer) error {
+	var b strings.Builder
+	line := func(name, format string, args ...any) {
+		fmt.Fprintf(&b, "%-12s %s\n", name, fmt.Sprintf(format, args...))
+	}
+	secs := r.Elapsed.Seconds()
+	rh := "never"
+	if r.Config.RobinhoodEvery > 0 {
+		rh = "every " + r.Config.RobinhoodEvery.String()
+	}
+	how := fmt.Sprintf("%.1fs", secs)
+	if r.Interrupted {
+		how += ", interrupted"
+	}
+	fmt.Fprintf(&b, "Bench: %d workers, %d readers, Robinhood %s, seed %d, %d accounts (%s)\n",
+		r.Config.Workers, r.Config.Readers, rh, r.Config.Seed, r.Accounts, how)
+	line("transfers", "%d committed (%.1f/s), %d refused for insufficient funds", r.Committed, float64(r.Committed)/max(secs, 1e-9), r.Refused)
+	line("latency", "p50 %s  p95 %s  p99 %s", ms(r.Latency[0]), ms(r.Latency[1]), ms(r.Latency[2]))
+	line("robinhood", "%d runs, %d movements", r.Robinhoods, r.RobinhoodMoves)
+	line("retries", "%d (serialization failures and deadlocks, retried whole)", r.Retries)
+	line("errors", "%s", r.errorsLine())
+	line("reconnects", "%d", r.Reconnects)
+	line("reads", "%d snapshots checked: total %s, no negative balance expected", r.Reads, r.StartTotal)
+	rhDoubt := ""
+	if r.RobinhoodsLost > 0 {
+		rhDoubt = fmt.Sprintf("; %d Robinhood runs lost their answer: %d aborted, %d committed or unknown",
+			r.RobinhoodsLost, r.RobinhoodsLost-r.InDoubtRobinhoods, r.InDoubtRobinhoods)
+		if r.InDoubtRobinhoods > 0 && r.RobinhoodInDoubtHappened {
+			rhDoubt += " (their movements are in the final balances)"
+		}
+	}
+	if r.RobinhoodPhantoms > 0 {
+		rhDoubt += fmt.Sprintf("; %d Robinhood runs answered but never committed (not counted)", r.RobinhoodPhantoms)
+	}
+	line("in doubt", "%d transfers (%d happened, %d did not)%s", r.InDoubt, r.InDoubtHappened, r.InDoubtNotHappened, rhDoubt)
+	if r.OK() {
+		line("verdict", "OK: every read saw the starting total; every account ends at its start plus every committed movement")
+	} else {
+		line("verdict", "FAILED: %d problems", len(r.Violations))
+		for _, v := range r.Violations {
+			fmt.Fprintf(&b, "  %s\n", v)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (r *Report) errorsLine() string {
+	if len(r.ErrorsByCode) == 0 {
+		return "none"
+	}
+	codes := make([]string, 0, len(r.ErrorsByCode))
+	for c := range r.ErrorsByCode {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	parts := make([]string, len(codes))
+	for i, c := range codes {
+		parts[i] = fmt.Sprintf("%s: %d", c, r.ErrorsByCode[c])
+	}
+	return strings.Join(parts, ", ")
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
