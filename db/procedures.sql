@@ -14,7 +14,7 @@
 --   BK001  unknown account                  BK005  invalid argument (NULL, limit < 1, percent outside (0, 100])
 --   BK002  transfer to the same account     BK006  robinhood called above READ COMMITTED
 --   BK003  invalid amount                   BK007  load_begin() called outside a transaction block
---   BK004  insufficient funds
+--   BK004  insufficient funds               BK008  the receiving account would exceed 9999999999999.99
 --
 -- Written in PL/pgSQL, never LANGUAGE sql: Citus cannot plan parameterized SQL functions
 -- over distributed tables. Every function pins its search_path.
@@ -135,6 +135,7 @@ DECLARE
     v_second  bigint := greatest(p_from_account, p_to_account);
     v_balance numeric(15,2);
     v_available numeric(15,2);
+    v_receiving numeric(15,2);
 BEGIN
     IF p_from_account IS NULL OR p_to_account IS NULL THEN
         RAISE EXCEPTION 'transfer needs both accounts, got from % to %',
@@ -160,6 +161,8 @@ BEGIN
     END IF;
     IF v_first = p_from_account THEN
         v_available := v_balance;
+    ELSE
+        v_receiving := v_balance;
     END IF;
     SELECT a.balance INTO v_balance FROM accounts a WHERE a.account_id = v_second FOR UPDATE;
     IF NOT FOUND THEN
@@ -167,12 +170,19 @@ BEGIN
     END IF;
     IF v_second = p_from_account THEN
         v_available := v_balance;
+    ELSE
+        v_receiving := v_balance;
     END IF;
 
     IF v_available < p_amount THEN
         RAISE EXCEPTION 'insufficient funds: account % holds %, the transfer needs %',
             p_from_account, v_available, p_amount
             USING ERRCODE = 'BK004';
+    END IF;
+    IF v_receiving > 9999999999999.99 - p_amount THEN
+        RAISE EXCEPTION 'account % holds %: receiving % would take it beyond the largest balance, 9999999999999.99',
+            p_to_account, v_receiving, p_amount
+            USING ERRCODE = 'BK008';
     END IF;
 
     from_account := p_from_account;

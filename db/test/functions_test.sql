@@ -135,6 +135,13 @@ SELECT pg_temp.throws('SELECT * FROM bank.transfer(1, 99, 1)', 'BK001', 'transfe
 SELECT pg_temp.throws('SELECT * FROM bank.transfer(99, 1, 1)', 'BK001', 'transfer: unknown from-account');
 SELECT pg_temp.throws('SELECT * FROM bank.transfer(NULL, 1, 1)', 'BK001', 'transfer: NULL account');
 SELECT pg_temp.throws('SELECT * FROM bank.transfer(1, 1, 1)', 'BK002', 'transfer: same account');
+SELECT pg_temp.throws('SELECT * FROM bank.transfer(1, NULL, 1)', 'BK001', 'transfer: NULL to-account');
+SELECT pg_temp.throws('SELECT * FROM bank.transfer(-1, 1, 1)', 'BK001', 'transfer: negative account id');
+SELECT pg_temp.throws('SELECT * FROM bank.transfer(9223372036854775807, 1, 1)', 'BK001', 'transfer: the largest bigint');
+SELECT pg_temp.throws('SELECT * FROM bank.transfer(1, 3, ''ten'')', '22P02', 'transfer: a word for an amount');
+SELECT pg_temp.throws('SELECT * FROM bank.top_states(''2147483648'')', '22003', 'top_states: beyond integer');
+SELECT pg_temp.throws('SELECT * FROM bank.top_states(''10; DROP TABLE bank.accounts'')', '22P02', 'top_states: SQL for a limit');
+SELECT pg_temp.throws('SELECT * FROM bank.robinhood(''10); DELETE FROM bank.accounts; --'')', '22P02', 'robinhood: SQL for a percent');
 SELECT pg_temp.throws('SELECT * FROM bank.transfer(1, 3, 0)', 'BK003', 'transfer: zero');
 SELECT pg_temp.throws('SELECT * FROM bank.transfer(1, 3, -5)', 'BK003', 'transfer: negative');
 SELECT pg_temp.throws('SELECT * FROM bank.transfer(1, 3, 0.001)', 'BK003', 'transfer: fraction of a cent');
@@ -147,6 +154,12 @@ SELECT pg_temp.is(pg_temp.rows('SELECT account_id, balance FROM bank.accounts OR
     '(1,89.50) (2,65.00) (3,6.51) (4,0.09) (5,0.00)', 'refused transfers changed nothing');
 SELECT pg_temp.is(pg_temp.rows('SELECT * FROM bank.audit()'), '(4,5,6,161.10,0)', 'transfers conserved money');
 SELECT pg_temp.throws('UPDATE bank.accounts SET balance = -1 WHERE account_id = 1', '23514', 'no balance can go negative');
+UPDATE bank.accounts SET balance = 9999999999999.00 WHERE account_id = 4;
+SELECT pg_temp.throws('SELECT * FROM bank.transfer(1, 4, 1.00)', 'BK008', 'transfer: the receiving account would overflow');
+SELECT pg_temp.is(pg_temp.rows('SELECT * FROM bank.transfer(1, 4, 0.99)'), '(1,88.51,4,9999999999999.99)',
+    'transfer: up to the largest balance');
+UPDATE bank.accounts SET balance = balance + 0.99 WHERE account_id = 1;
+UPDATE bank.accounts SET balance = 0.09 WHERE account_id = 4;
 SELECT pg_temp.throws($$INSERT INTO bank.customers VALUES (9, 'A', 'B', 'C', 'D', 'CA', '1234', now())$$, '23514', 'zip is five digits');
 SELECT pg_temp.throws($$INSERT INTO bank.customers VALUES (9, 'A', 'B', 'C', 'D', 'PR', '01234', now())$$, '23514', 'state is one of the 50 or DC');
 

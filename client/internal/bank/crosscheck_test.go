@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -102,10 +103,10 @@ func (m *model) robinhood(percent int64, count int) []Move {
 	if donors < 1 {
 		return nil
 	}
-	var recipients []CustomerRow
-	for i := len(holders) - 1; i >= donors && len(recipients) < count; i-- {
-		recipients = append(recipients, holders[i]) // poorest first: ranked() broke ties by id, so reverse them
-	}
+	// The poorest of the others, ties by the lower id. (Walking the richest-first list
+	// backwards would take the higher id of a tie at the cut: a bug this model once had,
+	// found by TestRobinhoodUnderTransferFlood.)
+	recipients := slices.Clone(holders[donors:])
 	sort.SliceStable(recipients, func(i, j int) bool {
 		a, b := recipients[i], recipients[j]
 		if a.TotalBalance != b.TotalBalance {
@@ -113,6 +114,7 @@ func (m *model) robinhood(percent int64, count int) []Move {
 		}
 		return a.CustomerID < b.CustomerID
 	})
+	recipients = recipients[:min(count, len(recipients))]
 	oldest := func(c int64) int64 {
 		best := int64(0)
 		for _, a := range m.holds[c] {

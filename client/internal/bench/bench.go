@@ -67,7 +67,7 @@ func (c Config) Validate() error {
 	case c.RobinhoodEvery < 0:
 		return fmt.Errorf("robinhood-every must not be negative, got %s", c.RobinhoodEvery)
 	case c.MaxAmount < 1:
-		return fmt.Errorf("max amount must be at least 0.01, got %s", c.MaxAmount)
+		return fmt.Errorf("max-amount must be at least 0.01, got %s", c.MaxAmount)
 	case c.Accounts < 0 || c.Accounts == 1:
 		return fmt.Errorf("accounts must be 0 (all) or at least 2, got %d", c.Accounts)
 	}

@@ -87,7 +87,7 @@ func TestValidate(t *testing.T) {
 		{func(c *Config) { c.Duration, c.Transfers = 0, 10 }, ""},
 		{func(c *Config) { c.Transfers = -1 }, "transfers must not be negative"},
 		{func(c *Config) { c.RobinhoodEvery = -1 }, "robinhood-every must not be negative"},
-		{func(c *Config) { c.MaxAmount = 0 }, "max amount must be at least"},
+		{func(c *Config) { c.MaxAmount = 0 }, "max-amount must be at least"},
 		{func(c *Config) { c.Accounts = 1 }, "accounts must be 0"},
 	} {
 		c := ok

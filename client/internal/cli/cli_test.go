@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"funwithbanking/client/internal/gen"
 	"funwithbanking/client/internal/pgtest"
@@ -202,6 +203,15 @@ func TestBadInput(t *testing.T) {
 		{"call bottom-customers --limit ten", "", 2, "invalid value"},
 		{"call top-states --format xml", "", 2, "--format must be one of"},
 		{"inspect --limit 0", "", 2, "--limit must be between 1 and"},
+		{"bench --workers 0", "", 2, "--workers must be between 1 and"},
+		{"bench --readers -1", "", 2, "--readers must be between 0 and"},
+		{"bench --duration 0s", "", 2, "--duration must be more than 0"},
+		{"bench --duration soon", "", 2, "invalid value"},
+		{"bench --duration 1s --transfers 5", "", 2, "give --duration or --transfers, not both"},
+		{"bench --transfers -5", "", 2, "--transfers must not be negative"},
+		{"bench --max-amount 0.001", "", 2, "too many decimal places"},
+		{"bench --max-amount 0", "", 2, "--max-amount must be at least 0.01"},
+		{"bench --accounts 1", "", 2, "--accounts must be 0 (all) or at least 2"},
 		{"inspect --format yaml", "", 2, "--format must be one of"},
 		{"call robinhood --percent 0", "", 2, "--percent must be more than 0"},
 		{"call robinhood --percent 100.5", "", 2, "--percent must be more than 0"},
@@ -319,5 +329,105 @@ func TestInspect(t *testing.T) {
 	}
 	if r := client(t, dsn, "inspect"); r.code != 0 || !strings.Contains(r.stdout, "Account balance percentiles") {
 		t.Errorf("inspect as a table: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestBenchInterrupted: Ctrl-C stops a bench cleanly: the load stops, the final check
+// runs, and the summary is printed with its verdict.
+func TestBenchInterrupted(t *testing.T) {
+	dsn := newDatabase(t)
+	if r := client(t, dsn, "populate", "--customers", "200"); r.code != 0 {
+		t.Fatalf("populate: %s", r.stderr)
+	}
+	cmd := exec.Command(binary, "bench", "--duration", "10m", "--robinhood-every", "300ms")
+	cmd.Env = append(os.Environ(), "BANK_DSN="+dsn)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	sent := time.Now()
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("bench exited with %v after Ctrl-C:\n%s%s", err, out.String(), errOut.String())
+		}
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("bench still running 20s after Ctrl-C:\n%s", out.String())
+	}
+	t.Logf("stopped %s after the signal:\n%s", time.Since(sent).Round(time.Millisecond), out.String())
+	for _, want := range []string{"interrupted", "committed", "verdict      OK"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestNothingHangs: a call that waits on a lock gives up at --lock-timeout, and one that
+// runs too long at --statement-timeout, each with one clear line.
+func TestNothingHangs(t *testing.T) {
+	dsn := newDatabase(t)
+	if r := client(t, dsn, "populate", "--customers", "20"); r.code != 0 {
+		t.Fatalf("populate: %s", r.stderr)
+	}
+	holder := exec.Command(filepath.Join(server.BinDir, "psql"), "-X", "-q", "-h", "127.0.0.1", "-p", fmt.Sprint(server.Port),
+		"-U", "postgres", "-d", dsnDatabase(dsn), "-c", "BEGIN; LOCK bank.accounts IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(20);")
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { holder.Process.Kill(); holder.Wait() }()
+	time.Sleep(500 * time.Millisecond)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--lock-timeout", "300ms", "call", "transfer", "--from", "1", "--to", "2", "--amount", "1"}, "gave up waiting for a lock"},
+		{[]string{"--statement-timeout", "300ms", "--lock-timeout", "1m", "call", "audit"}, "took longer than the statement timeout"},
+	} {
+		began := time.Now()
+		r := client(t, dsn, tt.args...)
+		took := time.Since(began)
+		if r.code != 1 || !strings.Contains(r.stderr, tt.want) || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want 1 and one line with %q", tt.args, r.code, r.stderr, tt.want)
+		}
+		if took > 5*time.Second {
+			t.Errorf("%v took %s", tt.args, took)
+		}
+	}
+}
+
+// TestReadOnlyRole: bank_reader, connected over ODBC like any user, may run the reports
+// but is refused a transfer and Robinhood, and the balances stay as they were.
+func TestReadOnlyRole(t *testing.T) {
+	dsn := newDatabase(t)
+	if r := client(t, dsn, "populate", "--customers", "30"); r.code != 0 {
+		t.Fatalf("populate: %s", r.stderr)
+	}
+	before := client(t, dsn, "call", "audit", "--format", "csv").stdout
+	reader := strings.Replace(dsn, "Uid=postgres;", "Uid=bank_reader;", 1)
+	for _, args := range [][]string{{"call", "top-states"}, {"call", "bottom-customers"}, {"call", "audit"}, {"inspect"}} {
+		if r := client(t, reader, args...); r.code != 0 {
+			t.Errorf("bank_reader %v: exit %d: %s", args, r.code, r.stderr)
+		}
+	}
+	for _, args := range [][]string{
+		{"call", "transfer", "--from", "1", "--to", "2", "--amount", "1"},
+		{"call", "robinhood"},
+		{"populate", "--customers", "5"},
+	} {
+		r := client(t, reader, args...)
+		if r.code != 1 || !strings.Contains(r.stderr, "permission denied") {
+			t.Errorf("bank_reader %v: exit %d, stderr %q; want a refusal", args, r.code, r.stderr)
+		}
+	}
+	if after := client(t, dsn, "call", "audit", "--format", "csv").stdout; after != before {
+		t.Errorf("audit changed under bank_reader:\n%s\n%s", before, after)
 	}
 }

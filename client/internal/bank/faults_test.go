@@ -1,0 +1,230 @@
+package bank
+
+import (
+	"context"
+	"database/sql"
+	"math/rand/v2"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"funwithbanking/client/internal/gen"
+	"funwithbanking/client/internal/money"
+)
+
+// flood runs transfer goroutines on accounts 1..accounts until stop is closed, each on a
+// Session of its own, and fails the test on any error but a refusal (or, when allowed,
+// an unknown account).
+func flood(t *testing.T, db *DB, workers int, accounts int64, allowUnknown bool, stop <-chan struct{}) (wait func() int64) {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var committed int64
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx := context.Background()
+			s, err := db.Session(ctx)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer s.Close()
+			r := rand.New(rand.NewPCG(uint64(w), 7))
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				from, to := 1+r.Int64N(accounts), 1+r.Int64N(accounts)
+				if from == to {
+					continue
+				}
+				_, err := s.Transfer(ctx, from, to, money.Cents(1+r.Int64N(100_000)))
+				switch c := Code(err); {
+				case err == nil:
+					mu.Lock()
+					committed++
+					mu.Unlock()
+				case c == CodeInsufficientFunds, allowUnknown && c == CodeUnknownAccount:
+				default:
+					t.Errorf("transfer %d -> %d: %v (SQLSTATE %s)", from, to, err, c)
+					return
+				}
+			}
+		}()
+	}
+	return func() int64 { wg.Wait(); return committed }
+}
+
+// TestRobinhoodUnderTransferFlood: Robinhood runs again and again while transfers hammer
+// the same accounts. No deadlock or serialization failure reaches anyone, and each
+// Robinhood's movements are exactly what the Go model computes from the balances it
+// ranked: read in the same transaction, while its lock still holds, minus its own moves.
+func TestRobinhoodUnderTransferFlood(t *testing.T) {
+	ctx := context.Background()
+	db, _ := newBank(t, Options{})
+	cfg := gen.Config{Customers: 150, MaxAccounts: 3, Seed: 12}
+	if _, err := db.Populate(ctx, cfg, 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	m := newModel(t, cfg)
+	stop := make(chan struct{})
+	wait := flood(t, db, 8, int64(len(m.accounts)), false, stop)
+
+	const runs = 6
+	for run := range runs {
+		time.Sleep(100 * time.Millisecond)
+		var moves []Move
+		after := map[int64]money.Cents{}
+		err := db.withSession(ctx, func(s *Session) error {
+			return inTx(ctx, s.conn, ReadCommitted, func(tx *sql.Tx) error {
+				rows, err := tx.QueryContext(ctx, `SELECT from_customer, from_account, to_customer, to_account, amount::text FROM bank.robinhood()`)
+				if err != nil {
+					return err
+				}
+				if err := scanAll(rows, func(rows *sql.Rows) error {
+					var mv Move
+					var amount string
+					if err := rows.Scan(&mv.FromCustomer, &mv.FromAccount, &mv.ToCustomer, &mv.ToAccount, &amount); err != nil {
+						return err
+					}
+					moves = append(moves, mv)
+					return parseMoney(amount, &moves[len(moves)-1].Amount)
+				}); err != nil {
+					return err
+				}
+				rows, err = tx.QueryContext(ctx, `SELECT account_id, balance::text FROM bank.balances()`)
+				if err != nil {
+					return err
+				}
+				return scanAll(rows, func(rows *sql.Rows) error {
+					var id int64
+					var bal string
+					var c money.Cents
+					if err := rows.Scan(&id, &bal); err != nil {
+						return err
+					}
+					if err := parseMoney(bal, &c); err != nil {
+						return err
+					}
+					after[id] = c
+					return nil
+				})
+			})
+		})
+		if err != nil {
+			close(stop)
+			wait()
+			t.Fatalf("robinhood %d: %v", run, err)
+		}
+		// The state it ranked: what it left, without its own movements.
+		for id, c := range after {
+			m.accounts[id].Balance = c
+		}
+		for _, mv := range moves {
+			m.accounts[mv.FromAccount].Balance += mv.Amount
+			m.accounts[mv.ToAccount].Balance -= mv.Amount
+		}
+		if want := m.robinhood(10, 10); !reflect.DeepEqual(moves, want) {
+			t.Errorf("robinhood %d moved\n%v\nbut on the state it ranked the model moves\n%v", run, moves, want)
+		}
+	}
+	close(stop)
+	if n := wait(); n == 0 {
+		t.Fatal("no transfer committed during the Robinhoods")
+	}
+}
+
+// TestConcurrentPopulates: two populates at once, while transfers run and readers audit.
+// Readers only ever see a whole bank (the old one or either new one), and the end state is
+// one complete bank: the one whose load committed last.
+func TestConcurrentPopulates(t *testing.T) {
+	ctx := context.Background()
+	db, _ := newBank(t, Options{})
+	banks := []gen.Config{
+		{Customers: 800, MaxAccounts: 3, Seed: 21},
+		{Customers: 1500, MaxAccounts: 4, Seed: 22},
+		{Customers: 1100, MaxAccounts: 5, Seed: 23},
+	}
+	whole := map[Audit]int{} // audit of each complete bank -> its index
+	for i := len(banks) - 1; i >= 0; i-- {
+		if _, err := db.Populate(ctx, banks[i], 2, nil); err != nil {
+			t.Fatal(err)
+		}
+		a, err := db.Audit(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole[a] = i
+	}
+	// banks[0] is loaded now. Transfers on ids every bank has; they conserve each total.
+	stop := make(chan struct{})
+	wait := flood(t, db, 4, 1000, true, stop)
+	var readers sync.WaitGroup
+	seen := map[Audit]int{}
+	var seenMu sync.Mutex
+	for range 2 {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				a, err := db.Audit(ctx)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				seenMu.Lock()
+				seen[a]++
+				seenMu.Unlock()
+			}
+		}()
+	}
+	var loads sync.WaitGroup
+	finished := make([]time.Time, len(banks))
+	for i := 1; i < len(banks); i++ {
+		loads.Add(1)
+		go func() {
+			defer loads.Done()
+			if _, err := db.Populate(ctx, banks[i], 2, nil); err != nil {
+				t.Errorf("populate %d: %v", i, err)
+			}
+			finished[i] = time.Now()
+		}()
+	}
+	loads.Wait()
+	time.Sleep(200 * time.Millisecond)
+	close(stop)
+	readers.Wait()
+	transfers := wait()
+
+	reads := 0
+	for a, n := range seen {
+		reads += n
+		if _, ok := whole[a]; !ok {
+			t.Errorf("a reader saw %+v (%d times), which is none of the whole banks", a, n)
+		}
+	}
+	end, err := db.Audit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := 1
+	if finished[2].After(finished[1]) {
+		last = 2
+	}
+	if i, ok := whole[end]; !ok || i != last {
+		t.Fatalf("the end state %+v is bank %d (ok=%v), want bank %d, whose load finished last", end, i, ok, last)
+	}
+	t.Logf("%d reads saw %d distinct whole banks; %d transfers committed meanwhile", reads, len(seen), transfers)
+	if transfers == 0 || len(seen) < 2 {
+		t.Errorf("the test did not exercise what it claims: %d transfers, %d banks seen", transfers, len(seen))
+	}
+}
