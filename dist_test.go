@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -44,9 +45,20 @@ func TestDist(t *testing.T) {
 		have[h.Name] = true
 	}
 	for _, want := range []string{"README.md", "Dockerfile", "setup.sh", "go.mod", "go.sum", "db/init.sql",
-		"db/procedures.sql", "client/main.go"} {
+		"db/procedures.sql", "db/test/functions_test.sql", "client/main.go", "client/internal/gen/places.txt"} {
 		if !have["first_last/"+want] {
 			t.Errorf("archive lacks %s", want)
 		}
+	}
+	for name := range have {
+		if strings.HasSuffix(name, "_test.go") || strings.Contains(name, "/testdata/") {
+			t.Errorf("archive holds the test file %s", name)
+		}
+	}
+	// What is in it must build on its own: no package may import a test-only one.
+	build := exec.Command("sh", "-c", "tar -xzf "+path+" && cd first_last && go build -o /dev/null ./client && go vet ./client/...")
+	build.Dir = dir
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("the archive does not build: %v\n%s", err, out)
 	}
 }
