@@ -37,7 +37,9 @@ command -v go >/dev/null || die "Go is missing: on Debian/Ubuntu: sudo apt-get i
 [ -e /usr/include/sql.h ] || [ -e /usr/local/include/sql.h ] || [ -e /opt/homebrew/include/sql.h ] ||
     install_or_die "unixODBC (headers and tools)" "unixodbc unixodbc-dev" "brew install unixodbc"
 # The driver's library, not its registration: a removed package can leave its entry behind.
-find /usr/lib /usr/local/lib /opt/homebrew/lib -name psqlodbcw.so 2>/dev/null | grep -q . ||
+# (find fails on a folder this system lacks, such as /opt/homebrew on Linux; pipefail would
+# then call the driver missing even when grep found it.)
+{ find /usr/lib /usr/local/lib /opt/homebrew/lib -name psqlodbcw.so 2>/dev/null || true; } | grep -q . ||
     install_or_die "the PostgreSQL ODBC driver" "odbc-postgresql" "brew install psqlodbc"
 if [ "$(id -u)" = 0 ]; then
     scripts/register-odbc-driver.sh # as "PostgreSQL Unicode", with CommLog off
