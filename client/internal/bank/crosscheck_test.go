@@ -237,7 +237,7 @@ func TestPopulateReplacesAtomically(t *testing.T) {
 
 	// Cancel after the first of many batches: Populate fails and rolls back.
 	cctx, cancel := context.WithCancel(ctx)
-	_, err = db.Populate(cctx, gen.Config{Customers: 5000, MaxAccounts: 5, Seed: 2}, 2, func(done, _ int) {
+	_, err = db.Populate(cctx, gen.Config{Customers: 5000, MaxAccounts: 5, Seed: 2}, 2, func(done, _ int, _ LoadSummary) {
 		if done == 1 {
 			cancel()
 		}

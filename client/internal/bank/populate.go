@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"strconv"
 	"strings"
-	"time"
 
 	"funwithbanking/client/internal/gen"
 	"funwithbanking/client/internal/money"
@@ -13,14 +12,23 @@ import (
 
 // The bulk-load statements. The odbc driver binds one parameter set per statement, so a
 // whole batch travels as one array literal per column and unnest turns it back into rows.
+// Each batch is encoded on the generator's goroutines, in parallel with the load, so the
+// literals carry nothing that depends on earlier batches: ids come from the batch's first
+// id plus each row's ordinal, and account ids in the links from an offset passed apart.
+// Timestamps travel as Unix seconds: to_timestamp of a bigint costs the server less than
+// parsing date text, and the load is the server's work to save.
 const (
 	insertCustomers = `INSERT INTO bank.customers
 		(customer_id, first_name, last_name, street_address, city, state, zip, created_at)
-		SELECT * FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[])`
+		SELECT ?::bigint + r.n - 1, r.first_name, r.last_name, r.street, r.city, r.state, r.zip, to_timestamp(r.t)
+		FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[])
+			WITH ORDINALITY AS r(first_name, last_name, street, city, state, zip, t, n)`
 	insertAccounts = `INSERT INTO bank.accounts (account_id, balance, created_at)
-		SELECT * FROM unnest(?::bigint[], ?::numeric[], ?::timestamptz[])`
+		SELECT ?::bigint + r.n, r.balance, to_timestamp(r.t)
+		FROM unnest(?::numeric[], ?::bigint[]) WITH ORDINALITY AS r(balance, t, n)`
 	insertLinks = `INSERT INTO bank.customer_accounts (customer_id, account_id)
-		SELECT * FROM unnest(?::bigint[], ?::bigint[])`
+		SELECT r.customer_id, ?::bigint + r.account
+		FROM unnest(?::bigint[], ?::bigint[]) AS r(customer_id, account)`
 )
 
 // LoadSummary describes what Populate loaded.
@@ -31,8 +39,8 @@ type LoadSummary struct {
 
 // Populate replaces the bank with the one cfg describes, in one transaction: concurrent
 // readers see the old bank or the new one, and a failure leaves the old one untouched.
-// progress, if not nil, is called after each batch.
-func (db *DB) Populate(ctx context.Context, cfg gen.Config, workers int, progress func(done, total int)) (LoadSummary, error) {
+// progress, if not nil, is called after each batch with what has been loaded so far.
+func (db *DB) Populate(ctx context.Context, cfg gen.Config, workers int, progress func(done, total int, loaded LoadSummary)) (LoadSummary, error) {
 	var sum LoadSummary
 	if err := cfg.Validate(); err != nil {
 		return sum, err
@@ -50,16 +58,22 @@ func (db *DB) Populate(ctx context.Context, cfg gen.Config, workers int, progres
 			defer st.Close()
 			stmts[i] = st
 		}
-		var enc encoder
-		err := gen.Stream(cfg, workers, func(b *gen.Batch) error {
-			for i, args := range enc.batch(b) {
-				if _, err := stmts[i].ExecContext(ctx, args...); err != nil {
+		var accountOffset int64
+		err := gen.StreamPrepared(cfg, workers, encode, func(b *gen.Batch, enc encoded) error {
+			args := [3][]any{
+				append([]any{b.Customers[0].ID}, enc.customers...),
+				append([]any{accountOffset}, enc.accounts...),
+				append([]any{accountOffset}, enc.links...),
+			}
+			for i := range args {
+				if _, err := stmts[i].ExecContext(ctx, args[i]...); err != nil {
 					return err
 				}
 			}
+			accountOffset += int64(len(b.Accounts))
 			sum.add(b)
 			if progress != nil {
-				progress(b.Index+1, cfg.Batches())
+				progress(b.Index+1, cfg.Batches(), sum)
 			}
 			return ctx.Err()
 		})
@@ -84,32 +98,30 @@ func (s *LoadSummary) add(b *gen.Batch) {
 	}
 }
 
-// encoder turns a batch into the array literals of the three inserts, reusing its buffers.
-type encoder struct {
-	cols [13]arrayBuilder
+// encoded is a batch as the array-literal arguments of the three inserts, without the
+// leading id or offset argument.
+type encoded struct {
+	customers, accounts, links []any
 }
 
-// batch returns the arguments of insertCustomers, insertAccounts and insertLinks.
-func (e *encoder) batch(b *gen.Batch) [3][]any {
-	for i := range e.cols {
-		e.cols[i].reset()
-	}
-	c := e.cols[:8]
+// encode writes a batch's columns as array literals. It runs on the generator's goroutines
+// (see gen.StreamPrepared), so it sees the batch's own account ids, 1..len(Accounts).
+func encode(b *gen.Batch) encoded {
+	var c [7]arrayBuilder
 	for _, cu := range b.Customers {
-		c[0].int(cu.ID)
-		c[1].text(cu.FirstName)
-		c[2].text(cu.LastName)
-		c[3].text(cu.Street)
-		c[4].text(cu.City)
-		c[5].text(cu.State)
-		c[6].text(cu.Zip)
-		c[7].time(cu.CreatedAt)
+		c[0].text(cu.FirstName)
+		c[1].text(cu.LastName)
+		c[2].text(cu.Street)
+		c[3].text(cu.City)
+		c[4].text(cu.State)
+		c[5].text(cu.Zip)
+		c[6].int(cu.CreatedAt.Unix())
 	}
-	a, l := e.cols[8:11], e.cols[11:13]
+	var a [2]arrayBuilder
+	var l [2]arrayBuilder
 	for _, ac := range b.Accounts {
-		a[0].int(ac.ID)
-		a[1].raw(ac.Balance.String())
-		a[2].time(ac.CreatedAt)
+		a[0].raw(ac.Balance.String())
+		a[1].int(ac.CreatedAt.Unix())
 		for _, h := range ac.Holders {
 			l[0].int(h)
 			l[1].int(ac.ID)
@@ -122,7 +134,7 @@ func (e *encoder) batch(b *gen.Batch) [3][]any {
 		}
 		return out
 	}
-	return [3][]any{args(c), args(a), args(l)}
+	return encoded{args(c[:]), args(a[:]), args(l[:])}
 }
 
 // arrayBuilder writes a PostgreSQL array literal: {1,2,3} or {"a","b \"c\""}.
@@ -145,8 +157,6 @@ func (b *arrayBuilder) sep() {
 func (b *arrayBuilder) raw(s string) { b.sep(); b.sb.WriteString(s) }
 
 func (b *arrayBuilder) int(v int64) { b.raw(strconv.FormatInt(v, 10)) }
-
-func (b *arrayBuilder) time(t time.Time) { b.raw(t.UTC().Format("2006-01-02 15:04:05Z07:00")) }
 
 // text quotes every element, so that commas, braces, quotes, backslashes, spaces and the
 // word NULL all arrive as written.

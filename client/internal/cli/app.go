@@ -323,7 +323,11 @@ func call(c *ucli.Context, fn func(*bank.DB) (*result, error)) error {
 // populate loads the bank, prints what it loaded to stdout and how long it took to stderr.
 func populate(c *ucli.Context, db *bank.DB, cfg gen.Config, workers int, stdout io.Writer) (bank.LoadSummary, error) {
 	start := time.Now()
-	s, err := db.Populate(c.Context, cfg, workers, nil)
+	bar := progressBar(c.App.ErrWriter)
+	s, err := db.Populate(c.Context, cfg, workers, bar)
+	if bar != nil {
+		fmt.Fprint(c.App.ErrWriter, "\r\033[K")
+	}
 	if err != nil {
 		return s, fmt.Errorf("populate: %w", err)
 	}

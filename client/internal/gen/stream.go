@@ -5,10 +5,23 @@ package gen
 // about 3*workers batches exist at once, so a bank of any size streams in bounded memory.
 // If emit returns an error, Stream stops making batches and returns that error.
 func Stream(c Config, workers int, emit func(*Batch) error) error {
+	return StreamPrepared(c, workers, func(*Batch) struct{} { return struct{}{} },
+		func(b *Batch, _ struct{}) error { return emit(b) })
+}
+
+// StreamPrepared is Stream with a prepare step that runs on the worker goroutines, in
+// parallel, right after each batch is made: the place for work on a batch that does not
+// need the batches before it (encoding it for the database, say). prepare sees the batch's
+// own account ids, 1..len(Accounts); emit sees them renumbered to follow earlier batches.
+func StreamPrepared[T any](c Config, workers int, prepare func(*Batch) T, emit func(*Batch, T) error) error {
 	workers = max(1, workers)
+	type made struct {
+		b Batch
+		p T
+	}
 	// futures holds one channel per batch, in batch order: its capacity bounds how far
 	// generation runs ahead of emit, and busy bounds how many batches are being made.
-	futures := make(chan chan Batch, 2*workers)
+	futures := make(chan chan made, 2*workers)
 	busy := make(chan struct{}, workers)
 	stop := make(chan struct{})
 	defer close(stop)
@@ -16,7 +29,7 @@ func Stream(c Config, workers int, emit func(*Batch) error) error {
 	go func() {
 		defer close(futures)
 		for i := range c.Batches() {
-			future := make(chan Batch, 1)
+			future := make(chan made, 1)
 			select {
 			case futures <- future:
 			case <-stop:
@@ -28,7 +41,9 @@ func Stream(c Config, workers int, emit func(*Batch) error) error {
 				return
 			}
 			go func() {
-				future <- c.MakeBatch(i) // buffered: never blocks, even after a stop
+				b := c.MakeBatch(i)
+				p := prepare(&b)
+				future <- made{b, p} // buffered: never blocks, even after a stop
 				<-busy
 			}()
 		}
@@ -36,12 +51,12 @@ func Stream(c Config, workers int, emit func(*Batch) error) error {
 
 	var nextAccount int64
 	for future := range futures {
-		b := <-future
-		for k := range b.Accounts {
-			b.Accounts[k].ID += nextAccount
+		m := <-future
+		for k := range m.b.Accounts {
+			m.b.Accounts[k].ID += nextAccount
 		}
-		nextAccount += int64(len(b.Accounts))
-		if err := emit(&b); err != nil {
+		nextAccount += int64(len(m.b.Accounts))
+		if err := emit(&m.b, m.p); err != nil {
 			return err
 		}
 	}
