@@ -8,6 +8,7 @@ import (
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
+	"golang.org/x/term"
 
 	"funwithbanking/client/internal/bank"
 	"funwithbanking/client/internal/bench"
@@ -128,11 +129,9 @@ func progressBar(w io.Writer) func(done, total int, loaded bank.LoadSummary) {
 	}
 }
 
+// isTerminal asks the kernel (a TCGETS ioctl), so /dev/null, a character device too,
+// does not count.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
