@@ -238,29 +238,31 @@ BEGIN
     LOCK TABLE accounts IN EXCLUSIVE MODE;
     LOCK TABLE customer_accounts IN SHARE MODE;
 
-    WITH totals AS (
+    -- Every holder's total once; then only the few donors and recipients are sorted out
+    -- of it (top-N), never the whole bank: at a million customers the aggregate is most of
+    -- the cost, and a full sort would add as much again.
+    WITH totals AS MATERIALIZED (
         SELECT ca.customer_id, sum(a.balance) AS total
         FROM customer_accounts ca
         JOIN accounts a ON a.account_id = ca.account_id
         GROUP BY ca.customer_id
-    ), ranked AS (
-        SELECT t.customer_id, t.total,
-               row_number() OVER (ORDER BY t.total DESC, t.customer_id) AS rich_rank,
-               -- Someone must be left to receive: with n holders at most n - 1 donors.
-               least(p_count, count(*) OVER () - 1) AS donors
-        FROM totals t
+    ), donors AS MATERIALIZED (
+        SELECT t.customer_id, row_number() OVER (ORDER BY t.total DESC, t.customer_id) AS rich_rank
+        FROM (SELECT * FROM totals x ORDER BY x.total DESC, x.customer_id
+              -- Someone must be left to receive: with n holders at most n - 1 donors.
+              LIMIT greatest(0, least(p_count, (SELECT count(*) FROM totals) - 1))) t
     ), recipients AS (
-        SELECT r.customer_id,
-               row_number() OVER (ORDER BY r.total, r.customer_id) AS poor_rank
-        FROM ranked r
-        WHERE r.rich_rank > r.donors
+        SELECT t.customer_id, row_number() OVER (ORDER BY t.total, t.customer_id) AS poor_rank
+        FROM (SELECT * FROM totals x
+              WHERE NOT EXISTS (SELECT FROM donors d WHERE d.customer_id = x.customer_id)
+              ORDER BY x.total, x.customer_id
+              LIMIT p_count) t
     ), donor_accounts AS (
         -- Each donor's largest account (ties: lower account_id).
         SELECT DISTINCT ON (r.customer_id) r.customer_id, r.rich_rank, a.account_id, a.balance
-        FROM ranked r
+        FROM donors r
         JOIN customer_accounts ca ON ca.customer_id = r.customer_id
         JOIN accounts a ON a.account_id = ca.account_id
-        WHERE r.rich_rank <= r.donors
         ORDER BY r.customer_id, a.balance DESC, a.account_id
     ), gifts AS (
         -- An account that is the largest of several donors gives once, in the name of the
@@ -275,7 +277,6 @@ BEGIN
         FROM recipients r
         JOIN customer_accounts ca ON ca.customer_id = r.customer_id
         JOIN accounts a ON a.account_id = ca.account_id
-        WHERE r.poor_rank <= p_count
         ORDER BY r.customer_id, a.created_at, a.account_id
     ), shares AS (
         SELECT count(*) AS recipients FROM recipient_accounts

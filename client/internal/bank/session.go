@@ -14,8 +14,9 @@ import (
 // reports a bad connection, and a transfer whose connection died after it committed would
 // then happen twice. On a Session the caller sees the lost connection and decides.
 type Session struct {
-	conn    *sql.Conn
-	retries int64
+	conn     *sql.Conn
+	retries  int64
+	transfer *sql.Stmt // prepared on first use: one round trip a transfer after that
 }
 
 // Session opens a dedicated connection.
@@ -28,7 +29,12 @@ func (db *DB) Session(ctx context.Context) (*Session, error) {
 }
 
 // Close returns the connection to the pool (or drops it, if it is broken).
-func (s *Session) Close() error { return s.conn.Close() }
+func (s *Session) Close() error {
+	if s.transfer != nil {
+		s.transfer.Close()
+	}
+	return s.conn.Close()
+}
 
 // Retries is how many times the session's transactions were retried after a
 // serialization failure or a deadlock.
@@ -65,10 +71,19 @@ func (s *Session) retry(ctx context.Context, fn func() error) error {
 // transaction.
 func (s *Session) Transfer(ctx context.Context, from, to int64, amount money.Cents) (TransferResult, error) {
 	var r TransferResult
+	if s.transfer == nil {
+		// Prepared once per connection: database/sql would otherwise prepare, run and
+		// close the statement on every call, each a trip through the driver and the server.
+		st, err := s.conn.PrepareContext(ctx, `SELECT from_account, from_balance::text, to_account, to_balance::text
+			FROM bank.transfer(?, ?, ?::numeric)`)
+		if err != nil {
+			return r, translate(err)
+		}
+		s.transfer = st
+	}
 	err := s.retry(ctx, func() error {
 		var fromBal, toBal string
-		err := s.conn.QueryRowContext(ctx, `SELECT from_account, from_balance::text, to_account, to_balance::text
-			FROM bank.transfer(?, ?, ?::numeric)`, from, to, amount.String()).
+		err := s.transfer.QueryRowContext(ctx, from, to, amount.String()).
 			Scan(&r.FromAccount, &fromBal, &r.ToAccount, &toBal)
 		if err != nil {
 			return translate(err)
