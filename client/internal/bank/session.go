@@ -3,6 +3,7 @@ package bank
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"math/rand/v2"
 	"time"
 
@@ -17,6 +18,7 @@ type Session struct {
 	conn     *sql.Conn
 	retries  int64
 	transfer *sql.Stmt // prepared on first use: one round trip a transfer after that
+	broken   bool      // the connection was lost: see Close
 }
 
 // Session opens a dedicated connection.
@@ -28,12 +30,27 @@ func (db *DB) Session(ctx context.Context) (*Session, error) {
 	return &Session{conn: conn}, nil
 }
 
-// Close returns the connection to the pool (or drops it, if it is broken).
+// Close returns the connection to the pool, or drops it if it was lost. A lost
+// connection's statements are not freed one by one: psqlODBC tears down its side of the
+// connection when it notices the loss, and freeing a statement afterwards crashed the
+// process here (SIGSEGV in SQLFreeHandle). Disconnecting frees them all.
 func (s *Session) Close() error {
+	if s.broken {
+		s.conn.Raw(func(any) error { return driver.ErrBadConn }) // database/sql discards it
+		return s.conn.Close()
+	}
 	if s.transfer != nil {
 		s.transfer.Close()
 	}
 	return s.conn.Close()
+}
+
+// mark notes a lost connection, for Close.
+func (s *Session) mark(err error) error {
+	if ConnectionLost(err) {
+		s.broken = true
+	}
+	return err
 }
 
 // Retries is how many times the session's transactions were retried after a
@@ -77,7 +94,7 @@ func (s *Session) Transfer(ctx context.Context, from, to int64, amount money.Cen
 		st, err := s.conn.PrepareContext(ctx, `SELECT from_account, from_balance::text, to_account, to_balance::text
 			FROM bank.transfer(?, ?, ?::numeric)`)
 		if err != nil {
-			return r, translate(err)
+			return r, s.mark(translate(err))
 		}
 		s.transfer = st
 	}
@@ -93,7 +110,7 @@ func (s *Session) Transfer(ctx context.Context, from, to int64, amount money.Cen
 		}
 		return parseMoney(toBal, &r.ToBalance)
 	})
-	return r, err
+	return r, s.mark(err)
 }
 
 // InDoubtError is a lost connection during a transaction whose id is known: ask
@@ -138,6 +155,7 @@ func (s *Session) Robinhood(ctx context.Context, percent string, count int) ([]M
 			})
 		})
 	})
+	s.mark(err)
 	if ConnectionLost(err) && xid != "" {
 		return nil, "", &InDoubtError{XID: xid, Err: err}
 	}
@@ -152,7 +170,7 @@ func (s *Session) Robinhood(ctx context.Context, percent string, count int) ([]M
 func (s *Session) TxStatus(ctx context.Context, xid string) (string, error) {
 	var status string
 	err := s.conn.QueryRowContext(ctx, `SELECT coalesce(pg_xact_status(?::xid8), 'unknown')`, xid).Scan(&status)
-	return status, translate(err)
+	return status, s.mark(translate(err))
 }
 
 // Audit calls bank.audit() in a read-only REPEATABLE READ transaction: one snapshot.
@@ -167,7 +185,7 @@ func (s *Session) Audit(ctx context.Context) (Audit, error) {
 		}
 		return parseMoney(total, &a.TotalBalance)
 	})
-	return a, err
+	return a, s.mark(err)
 }
 
 // Balance is a row of bank.balances().
@@ -197,7 +215,7 @@ func (s *Session) Balances(ctx context.Context) ([]Balance, error) {
 			return nil
 		})
 	})
-	return out, err
+	return out, s.mark(err)
 }
 
 // withSession runs fn on a connection of its own, for the pool-level calls.
@@ -240,5 +258,5 @@ func (db *DB) Audit(ctx context.Context) (a Audit, err error) {
 // Ping checks that the connection still reaches the server.
 func (s *Session) Ping(ctx context.Context) error {
 	_, err := s.conn.ExecContext(ctx, "SELECT 1")
-	return translate(err)
+	return s.mark(translate(err))
 }
