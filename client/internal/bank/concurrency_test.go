@@ -87,38 +87,19 @@ func TestConcurrentTransfersRobinhoodAndReports(t *testing.T) {
 			robinRun.Add(1)
 		}
 	}()
-	var readers sync.WaitGroup
-	for range 2 {
-		readers.Add(1)
-		go func() {
-			defer readers.Done()
-			for {
-				select {
-				case <-stopReaders:
-					return
-				default:
-				}
-				a, err := db.Audit(ctx)
-				if err != nil {
-					fail(err)
-					return
-				}
-				if a.TotalBalance != before.TotalBalance || a.NegativeBalances != 0 {
-					t.Errorf("a reader saw total %s with %d negative balances; the bank holds %s",
-						a.TotalBalance, a.NegativeBalances, before.TotalBalance)
-					return
-				}
-				if _, err := db.TopCustomers(ctx, 10); err != nil {
-					fail(err)
-					return
-				}
-				readerChecks.Add(1)
-			}
-		}()
-	}
+	readers := auditReaders(t, db, 2, stopReaders, func() error {
+		_, err := db.TopCustomers(ctx, 10)
+		return err
+	})
 	wg.Wait()
 	close(stopReaders)
-	readers.Wait()
+	seen := readers()
+	for a, n := range seen {
+		if a != before {
+			t.Errorf("a reader saw %+v (%d times); the bank is %+v", a, n, before)
+		}
+		readerChecks.Add(int64(n))
+	}
 	close(errs)
 	for err := range errs {
 		t.Errorf("unexpected error: %v (SQLSTATE %q)", err, Code(err))

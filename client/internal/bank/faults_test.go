@@ -59,6 +59,40 @@ func flood(t *testing.T, db *DB, workers int, accounts int64, allowUnknown bool,
 	return func() int64 { wg.Wait(); return committed }
 }
 
+// auditReaders starts n goroutines that read bank.audit() (one snapshot each), and also
+// run also (if not nil), until stop is closed. The function it returns waits for them and
+// counts each distinct audit seen.
+func auditReaders(t *testing.T, db *DB, n int, stop <-chan struct{}, also func() error) func() map[Audit]int {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	seen := map[Audit]int{}
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				a, err := db.Audit(context.Background())
+				if err == nil && also != nil {
+					err = also()
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				seen[a]++
+				mu.Unlock()
+			}
+		}()
+	}
+	return func() map[Audit]int { wg.Wait(); return seen }
+}
+
 // TestRobinhoodUnderTransferFlood: Robinhood runs again and again while transfers hammer
 // the same accounts. No deadlock or serialization failure reaches anyone, and each
 // Robinhood's movements are exactly what the Go model computes from the balances it
@@ -163,30 +197,7 @@ func TestConcurrentPopulates(t *testing.T) {
 	// banks[0] is loaded now. Transfers on ids every bank has; they conserve each total.
 	stop := make(chan struct{})
 	wait := flood(t, db, 4, 1000, true, stop)
-	var readers sync.WaitGroup
-	seen := map[Audit]int{}
-	var seenMu sync.Mutex
-	for range 2 {
-		readers.Add(1)
-		go func() {
-			defer readers.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				a, err := db.Audit(ctx)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				seenMu.Lock()
-				seen[a]++
-				seenMu.Unlock()
-			}
-		}()
-	}
+	readers := auditReaders(t, db, 2, stop, nil)
 	var loads sync.WaitGroup
 	finished := make([]time.Time, len(banks))
 	for i := 1; i < len(banks); i++ {
@@ -202,7 +213,7 @@ func TestConcurrentPopulates(t *testing.T) {
 	loads.Wait()
 	time.Sleep(200 * time.Millisecond)
 	close(stop)
-	readers.Wait()
+	seen := readers()
 	transfers := wait()
 
 	reads := 0

@@ -72,6 +72,19 @@ func newDatabase(t *testing.T) string {
 	return server.DSN(name)
 }
 
+// psqlCSV returns a function that runs a query in database db with psql and returns its
+// rows as comma-separated lines, as the client's --format csv prints them (less the header).
+func psqlCSV(t *testing.T, db string) func(q string) string {
+	return func(q string) string {
+		t.Helper()
+		out, err := server.Psql(db, "-A", "-t", "-F", ",", "-c", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+}
+
 // TestDemoGolden: `client demo` prints the same bytes on every run for a seed, and those
 // bytes are the ones in testdata/demo.golden (rerun with -update after an intended change).
 func TestDemoGolden(t *testing.T) {
@@ -111,14 +124,7 @@ func TestCalls(t *testing.T) {
 		!strings.HasPrefix(r.stdout, "Populated from seed 4: 50 customers") {
 		t.Fatalf("populate: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	db := dsnDatabase(dsn)
-	psql := func(q string) string {
-		out, err := server.Psql(db, "-A", "-t", "-F", ",", "-c", q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
+	psql := psqlCSV(t, dsnDatabase(dsn))
 	for _, tt := range []struct{ args, sql string }{
 		{"call top-states --limit 3", "SELECT * FROM bank.top_states(3)"},
 		{"call top-customers --limit 4", "SELECT * FROM bank.top_customers(4)"},
@@ -269,14 +275,7 @@ func TestBadInput(t *testing.T) {
 // snapshot, with each state's Census share beside it; an empty bank profiles too.
 func TestInspect(t *testing.T) {
 	dsn := newDatabase(t)
-	db := dsnDatabase(dsn)
-	psql := func(q string) string {
-		out, err := server.Psql(db, "-A", "-t", "-F", ",", "-c", q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
+	psql := psqlCSV(t, dsnDatabase(dsn))
 	if r := client(t, dsn, "inspect", "--format", "json"); r.code != 0 || !strings.Contains(r.stdout, `"p50": null`) {
 		t.Fatalf("inspect of an empty bank: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
