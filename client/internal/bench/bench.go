@@ -84,7 +84,6 @@ type Progress struct {
 // Report is the bench's summary and verdict.
 type Report struct {
 	Config      Config
-	Elapsed     time.Duration
 	Interrupted bool // stopped early by the caller (Ctrl-C)
 	Progress
 	Retries        int64
@@ -205,7 +204,7 @@ func Run(ctx context.Context, db *bank.DB, cfg Config, progress func(Progress)) 
 	close(done)
 
 	r := &Report{
-		Config: cfg, Elapsed: elapsed, Interrupted: ctx.Err() != nil,
+		Config: cfg, Interrupted: ctx.Err() != nil,
 		Progress: s.progress(elapsed), Retries: s.retries, RobinhoodMoves: s.moves,
 		ErrorsByCode: s.byCode, StartTotal: s.start.TotalBalance, Accounts: len(startBalances),
 		InDoubtRobinhoods: s.inDoubtRobinhoods, RobinhoodsLost: s.robinhoodLost.Load(),

@@ -3,12 +3,8 @@ package cli
 import (
 	"fmt"
 	"io"
-	"os"
-	"strings"
-	"time"
 
 	ucli "github.com/urfave/cli/v2"
-	"golang.org/x/term"
 
 	"funwithbanking/client/internal/bank"
 	"funwithbanking/client/internal/bench"
@@ -89,49 +85,4 @@ func progressLine(w io.Writer) func(bench.Progress) {
 			p.Elapsed.Seconds(), p.Committed, float64(p.Committed)/max(p.Elapsed.Seconds(), 1e-9), p.Refused,
 			p.Reads, p.Robinhoods, p.InDoubt, p.Errors)
 	}
-}
-
-// progressBar draws populate's progress on a terminal: a bar, rows a second and the time
-// left, redrawn at most five times a second. It is nil, and populate quiet, when stderr is
-// a file or a pipe.
-func progressBar(w io.Writer) func(done, total int, loaded bank.LoadSummary) {
-	if !isTerminal(w) {
-		return nil
-	}
-	const width = 30
-	// Rates count from the first batch on: before it, the old bank was being deleted.
-	var last, first time.Time
-	var firstDone int
-	var firstRows int64
-	return func(done, total int, loaded bank.LoadSummary) {
-		now := time.Now()
-		rows := loaded.Customers + loaded.Accounts + loaded.Links
-		if first.IsZero() {
-			first, firstDone, firstRows = now, done, rows
-		}
-		if now.Sub(last) < 200*time.Millisecond && done < total {
-			return
-		}
-		last = now
-		elapsed := max(now.Sub(first), time.Millisecond)
-		filled := width * done / total
-		rate := float64(rows-firstRows) / elapsed.Seconds()
-		eta := time.Duration(float64(elapsed) * float64(total-done) / float64(max(done-firstDone, 1))).Round(time.Second)
-		tail := fmt.Sprintf("%.0f rows/s  ETA %s", rate, eta)
-		if done == firstDone {
-			tail = "loading"
-		}
-		if done == total {
-			tail = "building keys and indexes"
-		}
-		fmt.Fprintf(w, "\r\033[Kpopulate [%s%s] %3d%%  %d customers  %s",
-			strings.Repeat("#", filled), strings.Repeat(".", width-filled), 100*done/total, loaded.Customers, tail)
-	}
-}
-
-// isTerminal asks the kernel (a TCGETS ioctl), so /dev/null, a character device too,
-// does not count.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }
