@@ -14,7 +14,7 @@ import (
 // holds what the brief asks for.
 func TestDist(t *testing.T) {
 	dir := t.TempDir()
-	out, err := exec.Command("scripts/dist.sh", "first_last", dir).CombinedOutput()
+	out, err := exec.Command("scripts/dist.sh", "First Last", dir).CombinedOutput()
 	if err != nil {
 		t.Fatalf("dist.sh: %v\n%s", err, out)
 	}
@@ -23,6 +23,7 @@ func TestDist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("%s: %d bytes", path, info.Size())
 	if info.Size() >= 100*1024 {
 		t.Fatalf("%s is %d bytes, over 100 KB", path, info.Size())
 	}

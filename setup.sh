@@ -1,19 +1,35 @@
 #!/usr/bin/env bash
 # Starts the bank's PostgreSQL with the schema loaded, builds the client and runs the demo.
 #
-#   ./setup.sh                 # PostgreSQL on 127.0.0.1:5432
-#   BANK_PORT=55432 ./setup.sh # another host port
+#   ./setup.sh            # Docker if an engine answers, else a local cluster
+#   ./setup.sh --docker   # the Dockerfile's image in a container (fails without an engine)
+#   ./setup.sh --local    # a cluster from this machine's PostgreSQL, in .pgdata/
+#   ./setup.sh --citus    # a local Citus cluster (coordinator + 2 workers) in .pgdata/
 #
-# With a Docker engine: builds the image from Dockerfile and (re)starts its container,
-# published on 127.0.0.1 only (trust auth must never face the network). Without one: a
-# local cluster from the machine's PostgreSQL in .pgdata/ (git ignores it), loaded with the
-# same SQL files the same way. Running it again replaces the container or the cluster.
+#   BANK_PORT=55432 ./setup.sh        # the host port (default 5432; Citus workers take +1, +2)
+#   BANK_CONTAINER=mybank ./setup.sh  # the container's name (default: one per checkout)
+#
+# The container is published on 127.0.0.1 only: trust auth must never face the network.
+# Running it again replaces the container (and its volume) or the cluster.
 set -euo pipefail
 cd "$(dirname "$0")"
+. scripts/pg.sh
+
+mode=auto
+case "${1:-}" in
+"") ;;
+--docker | --local | --citus) mode=${1#--} ;;
+-h | --help) sed -n '2,13p' "$0" | cut -c3-; exit 0 ;;
+*) echo "setup: unknown option '$1' (try --help)" >&2; exit 2 ;;
+esac
 
 PORT=${BANK_PORT:-5432}
-NAME=fun-with-banking
-DSN=${BANK_DSN:-"Driver={PostgreSQL Unicode};Server=127.0.0.1;Port=$PORT;Database=bank;Uid=postgres;"}
+case $PORT in '' | *[!0-9]*) echo "setup: BANK_PORT must be a port number, got '$PORT'" >&2; exit 2 ;; esac
+# One container per checkout, so that two checkouts on one host keep out of each other's way.
+NAME=${BANK_CONTAINER:-fun-with-banking-$(printf %s "$PWD" | cksum | cut -d' ' -f1)}
+IMAGE=fun-with-banking-db
+DSN=$(bank_dsn "$PORT")
+READY_TIMEOUT=${BANK_READY_TIMEOUT:-90s}
 
 say() { echo "setup: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -49,47 +65,77 @@ elif odbcinst -q -d -n "PostgreSQL Unicode" | grep -qi '^CommLog=1'; then
     say "note: the ODBC driver logs every connection to /tmp (CommLog=1); sudo scripts/register-odbc-driver.sh turns that off"
 fi
 
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
-wait_for_port() {
-    for _ in $(seq 1 120); do port_busy && return 0; sleep 0.5; done
-    die "PostgreSQL did not start listening on 127.0.0.1:$PORT within a minute"
-}
-
-if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
-    say "building the image $NAME-db"
-    docker build -q -t "$NAME-db" . >/dev/null
-    docker rm -f "$NAME-db" >/dev/null 2>&1 || true
-    port_busy && die "127.0.0.1:$PORT is already in use: stop what listens there, or set BANK_PORT"
-    docker run -d --name "$NAME-db" -p "127.0.0.1:$PORT:5432" "$NAME-db" >/dev/null
-    wait_for_port
-    # The entrypoint loads the schema with a private server first; TCP opens only after.
-    say "PostgreSQL is up in container $NAME-db on 127.0.0.1:$PORT"
-else
-    say "no Docker engine here: starting a local PostgreSQL cluster in .pgdata/ instead"
-    bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
-    [ -n "$bindir" ] || bindir=$(dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/x)")
-    [ -x "$bindir/initdb" ] || { install_or_die "PostgreSQL (or a Docker engine)" "postgresql" "brew install postgresql@15"; 
-        bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1); }
-    as_pg=()
-    if [ "$(id -u)" = 0 ]; then as_pg=(runuser -u postgres --); fi
-    data=$PWD/.pgdata
-    if [ -f "$data/data/postmaster.pid" ]; then
-        "${as_pg[@]}" "$bindir/pg_ctl" -D "$data/data" -m fast stop >/dev/null 2>&1 || true
+if [ "$mode" = auto ]; then
+    if command -v docker >/dev/null && docker info >/dev/null 2>&1; then mode=docker; else
+        say "no Docker engine here: starting a local PostgreSQL cluster in .pgdata/ instead"
+        mode=local
     fi
-    port_busy && die "127.0.0.1:$PORT is already in use: stop what listens there, or set BANK_PORT"
-    rm -rf "$data" && mkdir -p "$data"
-    if [ "$(id -u)" = 0 ]; then chown postgres: "$data"; fi
-    "${as_pg[@]}" "$bindir/initdb" -D "$data/data" -U postgres -A trust -E UTF8 >/dev/null
-    "${as_pg[@]}" "$bindir/pg_ctl" -D "$data/data" -l "$data/server.log" -w \
-        -o "-p $PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$data" start >/dev/null
-    # As the image's entrypoint does: create POSTGRES_DB, then load the files in name order.
-    psql=("$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U postgres --no-password)
-    "${psql[@]}" -d postgres -c 'CREATE DATABASE bank' >/dev/null
-    for f in db/init.sql db/procedures.sql; do "${psql[@]}" -d bank -f "$f" >/dev/null; done
-    say "PostgreSQL $(basename "$(dirname "$bindir")") is up on 127.0.0.1:$PORT (stop it: ${as_pg[*]} $bindir/pg_ctl -D .pgdata/data stop)"
+fi
+if [ "$mode" = docker ]; then
+    command -v docker >/dev/null && docker info >/dev/null 2>&1 ||
+        die "--docker needs a running Docker engine ('docker info' fails); ./setup.sh --local uses this machine's PostgreSQL"
 fi
 
-say "building the client"
+# The client first: with an empty module cache its first build fetches and compiles the
+# modules, about a minute; later builds take a second.
+[ -x bin/client ] || say "building the client (the first build fetches its Go modules: about a minute)"
 go build -o bin/client ./client
+
+# Every mode stops what an earlier run of this checkout started, so a re-run replaces it.
+if command -v docker >/dev/null && docker info >/dev/null 2>&1 &&
+    docker container inspect "$NAME" >/dev/null 2>&1; then
+    docker rm -f -v "$NAME" >/dev/null # -v: the image's data VOLUME goes with it
+fi
+if pg_find_bindir; then
+    pg_stop .pgdata
+    citus_stop .pgdata/citus
+fi
+pg_port_busy "$PORT" && die "127.0.0.1:$PORT is already in use: stop what listens there, or set BANK_PORT"
+
+started=
+case $mode in
+docker)
+    say "building the image $IMAGE"
+    log=$(mktemp)
+    docker build -q -t "$IMAGE" . >"$log" 2>&1 || { cat "$log" >&2; die "docker build failed"; }
+    rm -f "$log"
+    docker run -d --name "$NAME" -p "127.0.0.1:$PORT:5432" "$IMAGE" >/dev/null
+    started="in container $NAME (stop it: docker rm -f -v $NAME)"
+    ;;
+local | citus)
+    pg_find_bindir || { install_or_die "PostgreSQL (or a Docker engine)" "postgresql" "brew install postgresql@15"; pg_find_bindir; }
+    rm -rf .pgdata
+    if [ "$mode" = local ]; then
+        pg_start .pgdata "$PORT" || die "could not start PostgreSQL (log: .pgdata/server.log)"
+        pg_load_bank "$PORT"
+        as=""
+        [ "$(id -u)" = 0 ] && as="runuser -u postgres -- "
+        started="in .pgdata/ (stop it: $as$PG_BINDIR/pg_ctl -D .pgdata/data stop)"
+    else
+        citus_installed ||
+            die "Citus is not installed for $PG_BINDIR (see docs/citus.md)"
+        for p in $((PORT + 1)) $((PORT + 2)); do
+            pg_port_busy "$p" && die "127.0.0.1:$p is already in use (Citus workers take BANK_PORT+1 and +2)"
+        done
+        citus_start .pgdata/citus "$PORT" || die "could not start the Citus cluster (logs: .pgdata/citus/*/server.log)"
+        citus_load_bank "$PORT"
+        started="as a Citus coordinator with workers on $((PORT + 1)) and $((PORT + 2)) (stop it: . scripts/pg.sh; pg_find_bindir; citus_stop .pgdata/citus)"
+    fi
+    ;;
+esac
+
+# Ready means the bank answers over ODBC, as the client connects: Docker's port proxy
+# accepts TCP long before PostgreSQL in the container has loaded the schema.
+t0=$(date +%s%N)
+if ! bin/client --dsn "$DSN" wait --timeout "$READY_TIMEOUT"; then
+    if [ "$mode" = docker ]; then
+        say "the container's last log lines:"
+        docker logs --tail 20 "$NAME" >&2 || true
+    fi
+    die "the bank did not become ready within $READY_TIMEOUT"
+fi
+say "the bank is ready on 127.0.0.1:$PORT $started, after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 say "running: bin/client demo"
-BANK_DSN=$DSN exec bin/client demo
+BANK_DSN=$DSN bin/client demo
+say "reach it again with: export BANK_DSN='$DSN'; bin/client call top-states"
+say "                 or: psql -h 127.0.0.1 -p $PORT -U postgres bank"

@@ -62,14 +62,16 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = bank, pg_temp
 AS $$
 BEGIN
+    -- One constraint per statement, and the foreign key to customers before anything
+    -- touches accounts: Citus refuses an ADD CONSTRAINT among other subcommands, and a
+    -- foreign key to a reference table after a parallel command on a distributed table.
     ALTER TABLE customers ADD CONSTRAINT customers_pkey PRIMARY KEY (customer_id);
+    ALTER TABLE customer_accounts ADD CONSTRAINT customer_accounts_customer_fkey
+        FOREIGN KEY (customer_id) REFERENCES customers (customer_id);
     ALTER TABLE accounts ADD CONSTRAINT accounts_pkey PRIMARY KEY (account_id);
-    ALTER TABLE customer_accounts
-        ADD CONSTRAINT customer_accounts_pkey PRIMARY KEY (customer_id, account_id),
-        ADD CONSTRAINT customer_accounts_customer_fkey
-            FOREIGN KEY (customer_id) REFERENCES customers (customer_id),
-        ADD CONSTRAINT customer_accounts_account_fkey
-            FOREIGN KEY (account_id) REFERENCES accounts (account_id);
+    ALTER TABLE customer_accounts ADD CONSTRAINT customer_accounts_pkey PRIMARY KEY (customer_id, account_id);
+    ALTER TABLE customer_accounts ADD CONSTRAINT customer_accounts_account_fkey
+        FOREIGN KEY (account_id) REFERENCES accounts (account_id);
     -- "Who holds this account?" (joint holders, and the foreign key's checks on accounts).
     CREATE INDEX customer_accounts_account_id_idx ON customer_accounts (account_id);
 END
@@ -82,10 +84,9 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = bank, pg_temp
 AS $$
 BEGIN
-    ALTER TABLE customer_accounts
-        DROP CONSTRAINT customer_accounts_account_fkey,
-        DROP CONSTRAINT customer_accounts_customer_fkey,
-        DROP CONSTRAINT customer_accounts_pkey;
+    ALTER TABLE customer_accounts DROP CONSTRAINT customer_accounts_account_fkey;
+    ALTER TABLE customer_accounts DROP CONSTRAINT customer_accounts_customer_fkey;
+    ALTER TABLE customer_accounts DROP CONSTRAINT customer_accounts_pkey;
     DROP INDEX customer_accounts_account_id_idx;
     ALTER TABLE accounts DROP CONSTRAINT accounts_pkey;
     ALTER TABLE customers DROP CONSTRAINT customers_pkey;
@@ -93,6 +94,27 @@ END
 $$;
 COMMENT ON FUNCTION bank.drop_keys() IS
     'Drops what bank.create_keys() adds. Called by bank.load_begin(), inside the load transaction.';
+
+-- Whether this bank is laid out on Citus (db/citus/distribute.sql has run): the few
+-- functions that must act differently there ask this. Dynamic SQL, because Citus's catalog
+-- does not exist on a plain PostgreSQL.
+CREATE FUNCTION bank.on_citus() RETURNS boolean
+LANGUAGE plpgsql STABLE
+SET search_path = bank, pg_temp
+AS $$
+DECLARE
+    v_distributed boolean;
+BEGIN
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+        RETURN false;
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1)'
+        INTO v_distributed USING 'bank.accounts'::regclass;
+    RETURN v_distributed;
+END
+$$;
+COMMENT ON FUNCTION bank.on_citus() IS
+    'True when bank.accounts is a Citus distributed table (db/citus/distribute.sql has run).';
 
 SELECT bank.create_keys();
 

@@ -34,6 +34,38 @@ $$;
 COMMENT ON FUNCTION bank.check_limit(integer) IS
     'Raises BK005 unless p_limit is at least 1. Used by the report functions.';
 
+-- On Citus, a read of every account spans shards, and Citus has no snapshot across shards:
+-- without a lock, a total read while transfers commit can count one side of a transfer and
+-- not the other. Readers there take SHARE on the three tables for the rest of their
+-- transaction; transfers (ROW EXCLUSIVE) and loads queue behind them, and they behind any
+-- transfer already writing. On one node a snapshot is enough, and this does nothing.
+CREATE OR REPLACE FUNCTION bank.read_lock() RETURNS void
+LANGUAGE plpgsql VOLATILE
+-- bank_reader may not LOCK stronger than ACCESS SHARE by itself.
+SECURITY DEFINER
+SET search_path = bank, pg_temp
+AS $$
+DECLARE
+    v_propagate text;
+BEGIN
+    IF on_citus() THEN
+        -- Citus would first send the LOCK to every worker, which opens the transaction
+        -- there, and a REPEATABLE READ transaction takes its snapshot on opening: before
+        -- this lock has waited out the transfers in flight. Writers take their locks on
+        -- the coordinator, so the coordinator's lock is the one that counts.
+        v_propagate := current_setting('citus.enable_ddl_propagation');
+        PERFORM set_config('citus.enable_ddl_propagation', 'off', true);
+        -- Same table order as bank.robinhood() and bank.load_begin().
+        LOCK TABLE customers, accounts, customer_accounts IN SHARE MODE;
+        PERFORM set_config('citus.enable_ddl_propagation', v_propagate, true);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION bank.read_lock() IS
+    'On Citus, locks the three tables in SHARE mode until the transaction ends, so that a read '
+    'across shards sees whole transfers only; on one node, does nothing. Called by every function '
+    'that reads all accounts.';
+
 CREATE OR REPLACE FUNCTION bank.top_states(p_limit integer DEFAULT 10)
 RETURNS TABLE (state char(2), customers bigint, avg_balance numeric(15,2))
 LANGUAGE plpgsql STABLE
@@ -42,6 +74,7 @@ AS $$
 #variable_conflict use_column
 BEGIN
     PERFORM check_limit(p_limit);
+    PERFORM read_lock();
     RETURN QUERY
     WITH totals AS (
         SELECT ca.customer_id, sum(a.balance) AS total
@@ -75,6 +108,7 @@ AS $$
 #variable_conflict use_column
 BEGIN
     PERFORM check_limit(p_limit);
+    PERFORM read_lock();
     IF p_richest_first IS NULL THEN
         RAISE EXCEPTION 'p_richest_first must not be NULL' USING ERRCODE = 'BK005';
     END IF;
@@ -341,6 +375,7 @@ SET search_path = bank, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
+    PERFORM read_lock();
     RETURN QUERY
     SELECT (SELECT count(*) FROM customers),
            (SELECT count(*) FROM accounts),
@@ -360,6 +395,7 @@ SET search_path = bank, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
+    PERFORM read_lock();
     RETURN QUERY SELECT a.account_id, a.balance FROM accounts a ORDER BY a.account_id;
 END
 $$;
@@ -384,6 +420,7 @@ DECLARE
     v_pct numeric[];
     v_max numeric(15,2);
 BEGIN
+    PERFORM read_lock();
     SELECT count(*) INTO v_customers FROM customers;
     SELECT count(*), max(a.balance),
            -- percentile_disc picks a real balance, so each figure is exact to the cent.
@@ -436,6 +473,7 @@ SET search_path = bank, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
+    PERFORM read_lock();
     RETURN QUERY
     WITH held AS (
         SELECT c.customer_id, count(ca.account_id)::integer AS n
@@ -464,6 +502,12 @@ BEGIN
         RAISE EXCEPTION 'bank.load_begin() empties the bank: call it inside BEGIN ... COMMIT, '
                         'then insert the new bank and call bank.load_finish()'
             USING ERRCODE = 'BK007';
+    END IF;
+    -- On Citus, the foreign key to the reference table that load_finish() adds back must
+    -- not follow a parallel command on a distributed table in the same transaction: the
+    -- whole load runs one connection per worker.
+    IF on_citus() THEN
+        PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
     END IF;
     -- Same table order as bank.robinhood(): two loads, or a load and a Robinhood, queue
     -- rather than deadlock.
@@ -502,7 +546,26 @@ COMMENT ON FUNCTION bank.load_finish() IS
 -- every right. A function created later is PUBLIC again until this runs again.
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA bank FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
-    bank.check_limit(integer), bank.top_states(integer), bank.ranked_customers(integer, boolean),
+    bank.on_citus(), bank.read_lock(), bank.check_limit(integer), bank.top_states(integer), bank.ranked_customers(integer, boolean),
     bank.top_customers(integer), bank.bottom_customers(integer), bank.audit(), bank.balances(),
     bank.profile(), bank.profile_states(integer), bank.profile_accounts_per_customer()
     TO bank_reader;
+
+-- On Citus, the functions that read every account lock first (bank.read_lock()), and a
+-- STABLE function may not: there they are VOLATILE, so each of their statements also takes
+-- a snapshot after the lock. Here rather than in db/citus/distribute.sql, so that loading
+-- this file again on a distributed bank keeps it so.
+DO $$
+BEGIN
+    IF bank.on_citus() THEN
+        ALTER FUNCTION bank.top_states(integer) VOLATILE;
+        ALTER FUNCTION bank.ranked_customers(integer, boolean) VOLATILE;
+        ALTER FUNCTION bank.top_customers(integer) VOLATILE;
+        ALTER FUNCTION bank.bottom_customers(integer) VOLATILE;
+        ALTER FUNCTION bank.audit() VOLATILE;
+        ALTER FUNCTION bank.balances() VOLATILE;
+        ALTER FUNCTION bank.profile() VOLATILE;
+        ALTER FUNCTION bank.profile_accounts_per_customer() VOLATILE;
+    END IF;
+END
+$$;

@@ -1,17 +1,39 @@
 #!/usr/bin/env bash
-# Builds the seed brief's deliverable archive: NAME.tgz (first_last), under 100 KB.
-#   scripts/dist.sh first_last [OUTDIR]
+# Builds the seed brief's deliverable archive, first_last.tgz (under 100 KB), whose README
+# names its author.
+#   scripts/dist.sh "First Last" [OUTDIR]
+# Works in a git checkout (the files git tracks) and in an unpacked archive (its files).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-name=${1:?usage: scripts/dist.sh first_last [outdir]}
-case $name in *[!A-Za-z0-9_-]*|"") echo "dist: NAME must look like first_last" >&2; exit 2;; esac
-out=${2:-.}/$name.tgz
-# What builds and runs the system, and the SQL tests a psql user can run. The Go tests, their
-# golden files and their PostgreSQL harness stay in the repository: with them the archive
-# would pass the brief's 100 KB.
-files=(README.md Dockerfile setup.sh go.mod go.sum db scripts .ci/run)
-while IFS= read -r f; do files+=("$f"); done < <(git ls-files client | grep -v -e '_test\.go$' -e '/testdata/' -e '/pgtest/')
-tar -czf "$out" --transform "s,^,$name/," "${files[@]}"
+author=${1:?usage: scripts/dist.sh \"First Last\" [outdir]}
+slug=$(printf %s "$author" | tr '[:upper:]' '[:lower:]' | tr -s " '-" _ | sed 's/^_//; s/_$//')
+case $slug in
+"" | *[!a-z0-9_]* | *_*_*_*) echo "dist: NAME must be a person's name such as \"First Last\", got '$author'" >&2; exit 2 ;;
+*_*) ;;
+*) echo "dist: NAME must be a first and a last name, got '$author'" >&2; exit 2 ;;
+esac
+out=$(mkdir -p "${2:-.}" && cd "${2:-.}" && pwd)/$slug.tgz
+
+# What builds and runs the system, and the SQL tests a psql user can run. The Go tests,
+# their golden files and their PostgreSQL harness stay in the repository: with them the
+# archive would pass the brief's 100 KB.
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    list() { git ls-files "$@"; }
+else
+    list() { find "$@" -type f ! -name '*.tgz' | sort; }
+fi
+files=()
+while IFS= read -r f; do files+=("$f"); done < <(list README.md Dockerfile .dockerignore setup.sh Makefile go.mod go.sum \
+    db client scripts/pg.sh scripts/register-odbc-driver.sh scripts/dist.sh |
+    grep -v -e '_test\.go$' -e '/testdata/' -e '/pgtest/')
+
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage/$slug"
+tar -cf - "${files[@]}" | tar -xf - -C "$stage/$slug"
+# The author's line goes under the README's title.
+awk -v a="$author" 'NR == 1 { print; print ""; print "By " a "."; next } { print }' README.md >"$stage/$slug/README.md"
+tar -czf "$out" -C "$stage" "$slug"
 size=$(wc -c <"$out")
 echo "$out: $size bytes"
 [ "$size" -lt 102400 ] || { echo "dist: $out is $size bytes, over the brief's 100 KB" >&2; exit 1; }

@@ -14,9 +14,6 @@ import (
 	_ "github.com/alexbrainman/odbc" // registers the "odbc" driver
 )
 
-// DefaultDSN reaches the container that setup.sh starts.
-const DefaultDSN = "Driver={PostgreSQL Unicode};Server=127.0.0.1;Port=5432;Database=bank;Uid=postgres;"
-
 // Server-side limits for every session. The ODBC driver ignores context cancellation,
 // so only the server can stop a statement that runs or waits too long.
 const (
@@ -132,7 +129,12 @@ func execRaw(conn driver.Conn, q string) error {
 		return err
 	}
 	defer st.Close()
-	_, err = st.Exec(nil) //nolint:staticcheck // the odbc driver has no ExecContext
+	if sc, ok := st.(driver.StmtExecContext); ok {
+		_, err = sc.ExecContext(context.Background(), nil)
+		return err
+	}
+	//lint:ignore SA1019 the odbc driver's statements have no ExecContext
+	_, err = st.Exec(nil)
 	return err
 }
 

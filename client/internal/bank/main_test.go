@@ -8,9 +8,12 @@ import (
 	"funwithbanking/client/internal/pgtest"
 )
 
-var server *pgtest.Server
+// server is the PostgreSQL the tests use; citus, the coordinator of a 3-node Citus cluster
+// (nil where Citus is not installed). TestCitus points server at citus and runs the
+// single-node tests again.
+var server, citus *pgtest.Server
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Run(m, &server)) }
+func TestMain(m *testing.M) { os.Exit(pgtest.RunWithCitus(m, &server, &citus)) }
 
 // newBank opens a fresh database with the schema loaded.
 func newBank(t testing.TB, opts Options) (*DB, string) {

@@ -143,8 +143,6 @@ type arrayBuilder struct {
 	n  int
 }
 
-func (b *arrayBuilder) reset() { b.sb.Reset(); b.n = 0 }
-
 func (b *arrayBuilder) sep() {
 	if b.n == 0 {
 		b.sb.WriteByte('{')

@@ -13,12 +13,16 @@ import (
 	"funwithbanking/client/internal/pgtest"
 )
 
-var server *pgtest.Server
+// server is the single-node PostgreSQL; citus, a 3-node Citus cluster's coordinator (nil
+// where Citus is not installed).
+var server, citus *pgtest.Server
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Run(m, &server)) }
+func TestMain(m *testing.M) { os.Exit(pgtest.RunWithCitus(m, &server, &citus)) }
 
 // newBank loads a small bank into a database of its own.
-func newBank(t *testing.T) (*bank.DB, string) {
+func newBank(t *testing.T) (*bank.DB, string) { return newBankOn(t, server) }
+
+func newBankOn(t *testing.T, server *pgtest.Server) (*bank.DB, string) {
 	t.Helper()
 	name, err := server.NewDatabase()
 	if err != nil {
@@ -78,6 +82,21 @@ func TestBenchUnderContention(t *testing.T) {
 	db, _ := newBank(t)
 	r, err := Run(context.Background(), db, Config{Workers: 8, Readers: 2, Duration: 2 * time.Second,
 		RobinhoodEvery: 100 * time.Millisecond, Seed: 1, MaxAmount: DefaultMaxAmount, Accounts: 40}, nil)
+	mustPass(t, r, err)
+	if r.Refused == 0 || r.Robinhoods == 0 {
+		t.Errorf("want refusals and Robinhoods, got %d and %d", r.Refused, r.Robinhoods)
+	}
+	if len(r.ErrorsByCode) != 0 || r.InDoubt != 0 {
+		t.Errorf("errors %v, %d in doubt; want none without faults", r.ErrorsByCode, r.InDoubt)
+	}
+}
+
+// The same load on a Citus cluster: readers' totals must hold there too, where a read
+// spans shards and Citus has no snapshot across them (bank.read_lock() stands in).
+func TestBenchOnCitus(t *testing.T) {
+	db, _ := newBankOn(t, pgtest.CitusOrSkip(t, citus))
+	r, err := Run(context.Background(), db, Config{Workers: 8, Readers: 2, Duration: 3 * time.Second,
+		RobinhoodEvery: 200 * time.Millisecond, Seed: 1, MaxAmount: DefaultMaxAmount, Accounts: 40}, nil)
 	mustPass(t, r, err)
 	if r.Refused == 0 || r.Robinhoods == 0 {
 		t.Errorf("want refusals and Robinhoods, got %d and %d", r.Refused, r.Robinhoods)

@@ -18,6 +18,7 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"funwithbanking/client/internal/bank"
+	"funwithbanking/client/internal/dsn"
 	"funwithbanking/client/internal/gen"
 	"funwithbanking/client/internal/money"
 )
@@ -95,7 +96,8 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 			os.Exit(2)
 		},
 		Flags: []ucli.Flag{
-			&ucli.StringFlag{Name: "dsn", Value: bank.DefaultDSN, EnvVars: []string{"BANK_DSN"}, Usage: "ODBC connection string"},
+			&ucli.StringFlag{Name: "dsn", EnvVars: []string{"BANK_DSN"}, Usage: "ODBC connection string (default: the bank on 127.0.0.1 at --port)"},
+			&ucli.IntFlag{Name: "port", Value: dsn.DefaultPort, EnvVars: []string{"BANK_PORT"}, Usage: "the bank's port on 127.0.0.1, as setup.sh published it; --dsn overrides"},
 			&ucli.DurationFlag{Name: "statement-timeout", Value: bank.DefaultStatementTimeout, Usage: "the server cancels a statement that runs longer"},
 			&ucli.DurationFlag{Name: "lock-timeout", Value: bank.DefaultLockTimeout, Usage: "the server gives up waiting for a lock after this long"},
 		},
@@ -201,6 +203,7 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 				},
 			},
 			benchCommand(onUsage),
+			waitCommand(onUsage),
 			{
 				Name: "demo", Usage: "populate, report, Robinhood, report again, and audit: what the seed's test script did",
 				Flags: populateFlags, OnUsageError: onUsage,
@@ -287,7 +290,7 @@ func parseTransfer(from, to int64, amount string) (money.Cents, error) {
 }
 
 func withDB(c *ucli.Context, fn func(*bank.DB) error) error {
-	db, err := bank.Open(c.Context, c.String("dsn"), bank.Options{
+	db, err := bank.Open(c.Context, dsnOf(c), bank.Options{
 		StatementTimeout: c.Duration("statement-timeout"),
 		LockTimeout:      c.Duration("lock-timeout"),
 	})
@@ -296,6 +299,15 @@ func withDB(c *ucli.Context, fn func(*bank.DB) error) error {
 	}
 	defer db.Close()
 	return fn(db)
+}
+
+// dsnOf is --dsn (or BANK_DSN) when given, else the bank on 127.0.0.1 at --port (or
+// BANK_PORT): after `BANK_PORT=55432 ./setup.sh`, the same BANK_PORT reaches it.
+func dsnOf(c *ucli.Context) string {
+	if d := c.String("dsn"); d != "" {
+		return d
+	}
+	return dsn.For(c.Int("port"), "bank")
 }
 
 func checkFormat(c *ucli.Context) (string, error) {

@@ -72,20 +72,6 @@ func (p *places) pick(r *rand.Rand) (cityName, state, zip string) {
 	return c.name, s.abbr, c.zips[r.IntN(len(c.zips))]
 }
 
-// has reports whether the triple is one the file lists.
-func (p *places) has(cityName, state, zip string) bool {
-	for _, s := range p.states {
-		if s.abbr == state {
-			for _, c := range s.cities {
-				if c.name == cityName && slices.Contains(c.zips, zip) {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
 // weighted draws an index with probability proportional to its weight, given the
 // cumulative weights.
 func weighted(r *rand.Rand, cum []int64) int {

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"funwithbanking/client/internal/dsn"
 )
 
 // Server is a running throwaway cluster.
@@ -27,8 +29,14 @@ type Server struct {
 	BinDir string
 	dir    string
 	asUser string // run server programs as this user (PostgreSQL refuses to run as root)
-	dbs    atomic.Int64
+	dbs    *atomic.Int64
+	// On a Citus cluster, the server is its coordinator and these are its workers; every
+	// database is made on all of them and distributed by db/citus/distribute.sql.
+	workers []*Server
 }
+
+// Citus reports whether the server is a Citus coordinator.
+func (s *Server) Citus() bool { return len(s.workers) > 0 }
 
 // RepoRoot is the folder holding go.mod, found from this source file.
 func RepoRoot() string {
@@ -72,7 +80,9 @@ func version(binDir string) int {
 }
 
 // Start initialises and starts a cluster. Call Stop when done.
-func Start() (*Server, error) {
+func Start() (*Server, error) { return start() }
+
+func start(options ...string) (*Server, error) {
 	bin, err := binDir()
 	if err != nil {
 		return nil, err
@@ -81,7 +91,7 @@ func Start() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{BinDir: bin, dir: dir}
+	s := &Server{BinDir: bin, dir: dir, dbs: new(atomic.Int64)}
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
@@ -106,7 +116,7 @@ func Start() (*Server, error) {
 		}
 		_, err = s.server("pg_ctl", "-D", s.dataDir(), "-l", filepath.Join(dir, "server.log"), "-w", "-t", "60",
 			"-o", fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories=%s "+
-				"-c fsync=off -c full_page_writes=off -c max_connections=200", s.Port, dir),
+				"-c fsync=off -c full_page_writes=off -c max_connections=200 %s", s.Port, dir, strings.Join(options, " ")),
 			"start")
 		if err == nil {
 			return s, nil
@@ -146,8 +156,11 @@ func (s *Server) Restart(mode string) error {
 	return err
 }
 
-// Stop stops the cluster at once and removes its files.
+// Stop stops the cluster (and a Citus cluster's workers) at once and removes its files.
 func (s *Server) Stop() {
+	for _, w := range s.workers {
+		w.Stop()
+	}
 	s.server("pg_ctl", "-D", s.dataDir(), "-m", "immediate", "stop")
 	os.RemoveAll(s.dir)
 }
@@ -178,6 +191,9 @@ func (s *Server) NewDatabase() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if s.Citus() {
+		files = append(files, filepath.Join(RepoRoot(), "db", "citus", "distribute.sql"))
+	}
 	for _, f := range files {
 		if _, err := s.Psql(name, "-f", f); err != nil {
 			return "", err
@@ -186,15 +202,64 @@ func (s *Server) NewDatabase() (string, error) {
 	return name, nil
 }
 
-// NewEmptyDatabase creates a database without the bank's schema.
+// NewEmptyDatabase creates a database without the bank's schema. On Citus it is made on
+// every node, with the extension, and the workers are added to the coordinator's.
 func (s *Server) NewEmptyDatabase(name string) error {
-	_, err := s.Psql("postgres", "-c", fmt.Sprintf(`CREATE DATABASE %q`, name))
-	return err
+	for _, n := range append([]*Server{s}, s.workers...) {
+		if _, err := n.Psql("postgres", "-c", fmt.Sprintf(`CREATE DATABASE %q`, name)); err != nil {
+			return err
+		}
+		if s.Citus() {
+			if _, err := n.Psql(name, "-c", "CREATE EXTENSION citus"); err != nil {
+				return err
+			}
+		}
+	}
+	for _, w := range s.workers {
+		if _, err := s.Psql(name, "-c", fmt.Sprintf("SELECT citus_add_node('127.0.0.1', %d)", w.Port)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CitusInstalled reports whether the server programs found have the citus extension.
+func CitusInstalled() bool {
+	bin, err := binDir()
+	if err != nil {
+		return false
+	}
+	out, err := exec.Command(filepath.Join(bin, "pg_config"), "--pkglibdir").Output()
+	if err != nil {
+		return false
+	}
+	_, err = os.Stat(filepath.Join(strings.TrimSpace(string(out)), "citus.so"))
+	return err == nil
+}
+
+// StartCitus starts a Citus cluster on this machine: a coordinator and two workers, each
+// an ordinary cluster from Start with the citus library preloaded. The Server returned is
+// the coordinator; its Stop stops them all.
+func StartCitus() (*Server, error) {
+	opts := []string{"-c shared_preload_libraries=citus", "-c max_prepared_transactions=200"}
+	coord, err := start(opts...)
+	if err != nil {
+		return nil, err
+	}
+	for range 2 {
+		w, err := start(opts...)
+		if err != nil {
+			coord.Stop()
+			return nil, err
+		}
+		coord.workers = append(coord.workers, w)
+	}
+	return coord, nil
 }
 
 // DSN is the ODBC connection string for database db: the client's default with our port.
 func (s *Server) DSN(db string) string {
-	return fmt.Sprintf("Driver={PostgreSQL Unicode};Server=127.0.0.1;Port=%d;Database=%s;Uid=postgres;", s.Port, db)
+	return dsn.For(s.Port, db)
 }
 
 func freePort() (int, error) {
@@ -209,7 +274,16 @@ func freePort() (int, error) {
 // Run is the body of a TestMain for packages that need a server: it starts one into
 // *srv, runs the tests, stops it and returns the exit code. A server that cannot start
 // fails the run loudly.
-func Run(m *testing.M, srv **Server) int {
+func Run(m *testing.M, srv **Server) int { return RunWithCitus(m, srv, nil) }
+
+// RequireCitusEnv, set to 1 (as CI does), makes a machine without Citus fail the run
+// instead of only saying that the Citus tests did not run.
+const RequireCitusEnv = "BANK_REQUIRE_CITUS"
+
+// RunWithCitus is Run that also starts a Citus cluster into *citus (when citus is not
+// nil). Where Citus is not installed, *citus stays nil, the run says so loudly, and with
+// BANK_REQUIRE_CITUS=1 it fails.
+func RunWithCitus(m *testing.M, srv, citus **Server) int {
 	s, err := Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cannot start the test PostgreSQL:", err)
@@ -217,5 +291,32 @@ func Run(m *testing.M, srv **Server) int {
 	}
 	*srv = s
 	defer s.Stop()
+	if citus != nil {
+		switch {
+		case CitusInstalled():
+			c, err := StartCitus()
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "cannot start the test Citus cluster:", err)
+				return 1
+			}
+			*citus = c
+			defer c.Stop()
+		case os.Getenv(RequireCitusEnv) == "1":
+			fmt.Fprintln(os.Stderr, "FAIL: Citus is not installed and "+RequireCitusEnv+"=1: install it (docs/citus.md)")
+			return 1
+		default:
+			defer fmt.Fprintln(os.Stderr, "\n*** THE CITUS TESTS DID NOT RUN: Citus is not installed for this PostgreSQL (see docs/citus.md) ***")
+		}
+	}
 	return m.Run()
+}
+
+// CitusOrSkip returns the Citus coordinator, or skips t where Citus is not installed
+// (RunWithCitus has said so loudly, or failed the run under BANK_REQUIRE_CITUS=1).
+func CitusOrSkip(t *testing.T, citus *Server) *Server {
+	t.Helper()
+	if citus == nil {
+		t.Skip("Citus is not installed: the Citus tests did not run")
+	}
+	return citus
 }

@@ -1,0 +1,29 @@
+-- Fun With Banking on Citus: distributes the bank loaded by db/init.sql and
+-- db/procedures.sql. Run once, on the coordinator, with the workers already added:
+--
+--   psql -v ON_ERROR_STOP=1 -d bank -f db/citus/distribute.sql [-v shards=N]
+--
+-- The layout (docs/citus.md gives the measurements behind it):
+--   * accounts and customer_accounts are distributed by account_id and co-located, so the
+--     join behind every total (a link and its account) stays on one shard, and a transfer's
+--     row lock and update each stay on one shard;
+--   * customers is a reference table, a copy on every node, so that every shard can join
+--     its links to their customers locally. It is written only by loads.
+-- Every function stays on the coordinator: they are PL/pgSQL over the tables, and Citus
+-- routes each of their statements.
+\if :{?shards}
+\else
+\set shards 32
+\endif
+
+-- The keys go first: Citus distributes a table's indexes and constraints with it, and
+-- create_keys() adds them back in the order Citus accepts.
+SELECT bank.drop_keys();
+SELECT create_reference_table('bank.customers');
+SELECT create_distributed_table('bank.accounts', 'account_id', shard_count => :shards);
+SELECT create_distributed_table('bank.customer_accounts', 'account_id', colocate_with => 'bank.accounts');
+SELECT bank.create_keys();
+
+-- The functions again, now that the bank is distributed: the readers among them become
+-- VOLATILE here (see the end of db/procedures.sql).
+\ir ../procedures.sql
