@@ -31,43 +31,30 @@ TPS_SECONDS=${BENCH_TPS_SECONDS:-15}
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 die() { echo "bench: $*" >&2; exit 1; }
-bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-[ -n "$bindir" ] || bindir=$(dirname "$(command -v pg_ctl 2>/dev/null || echo /nonexistent/x)")
-[ -x "$bindir/pg_ctl" ] && [ -x "$bindir/pgbench" ] || die "needs PostgreSQL's server programs and pgbench (apt-get install postgresql)"
+. "$root/scripts/pg.sh"
+pg_find_bindir && [ -x "$PG_BINDIR/pgbench" ] || die "needs PostgreSQL's server programs and pgbench (apt-get install postgresql)"
+bindir=$PG_BINDIR
 [ -x /usr/bin/time ] || die "needs GNU time for peak RSS (apt-get install time)"
 odbcinst -q -d -n "PostgreSQL Unicode" >/dev/null 2>&1 || die "needs the ODBC driver registered as \"PostgreSQL Unicode\" (scripts/register-odbc-driver.sh)"
 
 work=$(mktemp -d /tmp/bank-bench.XXXXXX)
 chmod 755 "$work"
-as_pg=()
-if [ "$(id -u)" = 0 ]; then as_pg=(runuser -u postgres --); chown postgres "$work"; fi
-# A port nothing answers on (bash's /dev/tcp connects, or fails when the port is free).
-port=
-for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 30000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
-done
-[ -n "$port" ] || die "no free port found"
+port=$(pg_free_port) || die "no free port found"
 cleanup() {
-    "${as_pg[@]}" "$bindir/pg_ctl" -D "$work/data" -m immediate stop >/dev/null 2>&1 || true
+    pg_stop "$work" immediate
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-"${as_pg[@]}" "$bindir/initdb" -D "$work/data" -U postgres -A trust -E UTF8 --no-locale >/dev/null
 # One server for every figure and its anchor. WAL may grow, so checkpoints do not land in
 # the middle of one measurement and not its anchor's; shared_buffers is sized for a bank
 # of a million customers (about 1 GB with its indexes), not PostgreSQL's 128 MB default.
-"${as_pg[@]}" "$bindir/pg_ctl" -D "$work/data" -l "$work/server.log" -w -o \
-    "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$work -c shared_buffers=2GB -c max_wal_size=8GB -c checkpoint_timeout=30min" \
-    start >/dev/null
+pg_start "$work" "$port" -c shared_buffers=2GB -c max_wal_size=8GB -c checkpoint_timeout=30min ||
+    die "PostgreSQL did not start"
 
 psql_() { "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres "$@"; }
-newdb() {
-    psql_ -d postgres -c "CREATE DATABASE $1" >/dev/null
-    psql_ -d "$1" -f "$root/db/init.sql" -f "$root/db/procedures.sql" >/dev/null
-}
-dsn() { echo "Driver={PostgreSQL Unicode};Server=127.0.0.1;Port=$port;Database=$1;Uid=postgres;"; }
+newdb() { pg_load_bank "$port" "$1"; }
+dsn() { bank_dsn "$port" "$1"; }
 now() { date +%s.%N; }
 calc() { awk "BEGIN { printf \"%.6f\", $* }"; }
 # ms DB SQL...: run each argument with \timing (one round trip each); print their total, in ms.

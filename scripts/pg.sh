@@ -87,7 +87,8 @@ citus_start() {
     for i in 0 1 2; do
         node=$dir/worker$i
         [ "$i" = 0 ] && node=$dir/coordinator
-        pg_start "$node" $((port + i)) -c shared_preload_libraries=citus -c max_prepared_transactions=200 || return 1
+        # shellcheck disable=SC2086 # PG_START_OPTS: more server options, split on spaces
+        pg_start "$node" $((port + i)) -c shared_preload_libraries=citus -c max_prepared_transactions=200 ${PG_START_OPTS:-} || return 1
         pg_psql $((port + i)) postgres -c 'CREATE DATABASE bank' >/dev/null &&
             pg_psql $((port + i)) bank -c 'CREATE EXTENSION citus' >/dev/null || return 1
     done

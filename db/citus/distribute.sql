@@ -13,7 +13,7 @@
 -- routes each of their statements.
 \if :{?shards}
 \else
-\set shards 32
+\set shards 8
 \endif
 
 -- The keys go first: Citus distributes a table's indexes and constraints with it, and
