@@ -47,7 +47,8 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "client: %s\n", oneLine(err.Error()))
 	var ue usageError
-	if errors.As(err, &ue) {
+	var help ucli.ExitCoder // urfave's own help command says "No help topic for ..." so
+	if errors.As(err, &ue) || errors.As(err, &help) {
 		return 2
 	}
 	return 1
@@ -88,13 +89,11 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 		Usage:           "Fun With Banking: fill the bank with seeded mock data and call its functions over ODBC",
 		Writer:          stdout,
 		ErrWriter:       stderr,
-		HideHelpCommand: true,
 		OnUsageError:    onUsage,
 		ExitErrHandler:  func(*ucli.Context, error) {}, // Run reports errors, in one line
-		CommandNotFound: func(c *ucli.Context, name string) {
-			fmt.Fprintf(stderr, "client: unknown command %q (try --help)\n", name)
-			os.Exit(2)
-		},
+		// An unknown command reaches the app's Action (or a parent command's, below), which
+		// returns it as a usage error: Run reports it, and deferred cleanup still runs.
+		Action: unknownCommand,
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "dsn", EnvVars: []string{"BANK_DSN"}, Usage: "ODBC connection string (default: the bank on 127.0.0.1 at --port)"},
 			&ucli.IntFlag{Name: "port", Value: dsn.DefaultPort, EnvVars: []string{"BANK_PORT"}, Usage: "the bank's port on 127.0.0.1, as setup.sh published it; --dsn overrides"},
@@ -118,7 +117,7 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 			},
 			{
 				Name: "call", Usage: "call one of the bank's functions and print what it returns",
-				OnUsageError: onUsage,
+				OnUsageError: onUsage, Action: unknownCommand,
 				Subcommands: []*ucli.Command{
 					report("top-states", "states with the highest average customer balance (bank.top_states)",
 						func(c *ucli.Context, db *bank.DB, limit int) (*result, error) { return topStates(c.Context, db, limit) }),
@@ -218,6 +217,15 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 		},
 	}
 	return app
+}
+
+// unknownCommand is the Action of the app and of commands that only hold subcommands: with
+// no argument it shows their help; with one, that argument named no command.
+func unknownCommand(c *ucli.Context) error {
+	if !c.Args().Present() {
+		return ucli.ShowSubcommandHelp(c)
+	}
+	return usageError{fmt.Errorf("unknown command %q (try --help)", c.Args().First())}
 }
 
 // Validation, apart from parsing: urfave has turned text into numbers; here we decide

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -237,6 +238,9 @@ func TestBadInput(t *testing.T) {
 		{"call transfer --from 1 --to 2 --amount 9999999999999", "", 1, "insufficient funds"},
 		{"call nosuch", "", 2, "unknown command"},
 		{"nosuch", "", 2, "unknown command"},
+		{"help nosuch", "", 2, "No help topic for 'nosuch'"},
+		{"wait --timeout 0s", "", 2, "--timeout must be more than 0"},
+		{"wait --timeout 300ms", "Driver={PostgreSQL Unicode};Server=127.0.0.1;Port=1;Database=bank;Uid=postgres;", 1, "the bank did not answer within 300ms"},
 		{"--bogus call audit", "", 2, "flag provided but not defined"},
 		{"call audit", "Driver={PostgreSQL Unicode};Server=127.0.0.1;Port=1;Database=bank;Uid=postgres;", 1, "cannot reach the database"},
 		{"call audit", "Driver={No Such Driver};Server=127.0.0.1;Database=bank;", 1, "ODBC driver"},
@@ -268,6 +272,33 @@ func TestBadInput(t *testing.T) {
 	}
 	if after := accounts(); after != balances {
 		t.Error("bad input changed some balance")
+	}
+}
+
+// TestPort: without a DSN, the client reaches the database bank on 127.0.0.1 at --port or
+// BANK_PORT, which is how setup.sh's BANK_PORT is reused.
+func TestPort(t *testing.T) {
+	if err := server.NewNamedDatabase("bank"); err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(server.Port)
+	for _, tt := range []struct {
+		env  string
+		args []string
+	}{
+		{"BANK_PORT=" + port, []string{"call", "audit"}},
+		{"BANK_PORT=1", []string{"--port", port, "call", "audit"}},
+	} {
+		cmd := exec.Command(binary, tt.args...)
+		cmd.Env = append(os.Environ(), "BANK_DSN=", tt.env)
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "total_balance") {
+			t.Errorf("%s client %v: %v\n%s", tt.env, tt.args, err, out)
+		}
+	}
+	r := client(t, "", "--port", "1", "call", "audit")
+	if r.code != 1 || !strings.Contains(r.stderr, "cannot reach the database") {
+		t.Errorf("--port 1: exit %d, %s", r.code, r.stderr)
 	}
 }
 

@@ -184,22 +184,27 @@ func (s *Server) Psql(db string, args ...string) (string, error) {
 // order. Each test that changes data gets its own, so tests cannot see each other.
 func (s *Server) NewDatabase() (string, error) {
 	name := fmt.Sprintf("bank_%d", s.dbs.Add(1))
+	return name, s.NewNamedDatabase(name)
+}
+
+// NewNamedDatabase is NewDatabase with the name given.
+func (s *Server) NewNamedDatabase(name string) error {
 	if err := s.NewEmptyDatabase(name); err != nil {
-		return "", err
+		return err
 	}
 	files, err := SchemaFiles()
 	if err != nil {
-		return "", err
+		return err
 	}
 	if s.Citus() {
 		files = append(files, filepath.Join(RepoRoot(), "db", "citus", "distribute.sql"))
 	}
 	for _, f := range files {
 		if _, err := s.Psql(name, "-f", f); err != nil {
-			return "", err
+			return err
 		}
 	}
-	return name, nil
+	return nil
 }
 
 // NewEmptyDatabase creates a database without the bank's schema. On Citus it is made on
