@@ -3,6 +3,7 @@ package funwithbanking_test
 import (
 	"archive/tar"
 	"compress/gzip"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,7 +25,7 @@ func TestDist(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%s: %d bytes", path, info.Size())
-	if info.Size() >= 100*1024 {
+	if info.Size() >= 100_000 {
 		t.Fatalf("%s is %d bytes, over 100 KB", path, info.Size())
 	}
 	f, err := os.Open(path)
@@ -44,22 +45,32 @@ func TestDist(t *testing.T) {
 			break
 		}
 		have[h.Name] = true
+		if h.Name == "first_last/README.md" {
+			readme, _ := io.ReadAll(tr)
+			if !strings.Contains(string(readme), "\nBy First Last.\n") {
+				t.Error("the archive's README does not name First Last as its author")
+			}
+		}
 	}
 	for _, want := range []string{"README.md", "Dockerfile", "setup.sh", "go.mod", "go.sum", "db/init.sql",
-		"db/procedures.sql", "db/test/functions_test.sql", "client/main.go", "client/internal/gen/places.txt"} {
+		"db/procedures.sql", "db/test/functions_test.sql", "client/main.go", "client/internal/gen/places.txt",
+		"client/internal/cli/testdata/demo.golden", "Makefile", "scripts/sqltest.sh", "scripts/pg.sh", "docs/citus.md"} {
 		if !have["first_last/"+want] {
 			t.Errorf("archive lacks %s", want)
 		}
 	}
 	for name := range have {
-		if strings.HasSuffix(name, "_test.go") || strings.Contains(name, "/testdata/") {
+		if strings.HasSuffix(name, "_test.go") {
 			t.Errorf("archive holds the test file %s", name)
 		}
 	}
-	// What is in it must build on its own: no package may import a test-only one.
-	build := exec.Command("sh", "-c", "tar -xzf "+path+" && cd first_last && go build -o /dev/null ./client && go vet ./client/...")
+	// What is in it must build on its own (no package may import a test-only one), and its
+	// README's test command must run its tests: there, the SQL tests through psql.
+	build := exec.Command("sh", "-c", "tar -xzf "+path+" && cd first_last && go build -o /dev/null ./client && make test")
 	build.Dir = dir
 	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("the archive does not build: %v\n%s", err, out)
+		t.Fatalf("the archive does not build or pass its tests: %v\n%s", err, out)
+	} else if !strings.Contains(string(out), "1 passed, 0 failed") {
+		t.Fatalf("the archive's make test ran no SQL test:\n%s", out)
 	}
 }
