@@ -41,7 +41,8 @@ COMMENT ON TABLE bank.customers IS 'A bank customer. customer_id is assigned by 
 
 CREATE TABLE bank.accounts (
     account_id bigint        NOT NULL CHECK (account_id > 0),
-    balance    numeric(15,2) NOT NULL CHECK (balance >= 0),
+    -- 'NaN' sorts above every number in PostgreSQL, so ">= 0" alone would admit it.
+    balance    numeric(15,2) NOT NULL CHECK (balance >= 0 AND balance <> 'NaN'),
     created_at timestamptz   NOT NULL
 )
 -- Every transfer rewrites two rows. Room left on each page keeps those updates HOT (the
@@ -84,12 +85,14 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = bank, pg_temp
 AS $$
 BEGIN
-    ALTER TABLE customer_accounts DROP CONSTRAINT customer_accounts_account_fkey;
-    ALTER TABLE customer_accounts DROP CONSTRAINT customer_accounts_customer_fkey;
-    ALTER TABLE customer_accounts DROP CONSTRAINT customer_accounts_pkey;
-    DROP INDEX customer_accounts_account_id_idx;
-    ALTER TABLE accounts DROP CONSTRAINT accounts_pkey;
-    ALTER TABLE customers DROP CONSTRAINT customers_pkey;
+    -- IF EXISTS: a bank left without its keys (on Citus, a load committed before
+    -- bank.load_finish()) is mended by the next load rather than stuck.
+    ALTER TABLE customer_accounts DROP CONSTRAINT IF EXISTS customer_accounts_account_fkey;
+    ALTER TABLE customer_accounts DROP CONSTRAINT IF EXISTS customer_accounts_customer_fkey;
+    ALTER TABLE customer_accounts DROP CONSTRAINT IF EXISTS customer_accounts_pkey;
+    DROP INDEX IF EXISTS customer_accounts_account_id_idx;
+    ALTER TABLE accounts DROP CONSTRAINT IF EXISTS accounts_pkey;
+    ALTER TABLE customers DROP CONSTRAINT IF EXISTS customers_pkey;
 END
 $$;
 COMMENT ON FUNCTION bank.drop_keys() IS
@@ -117,6 +120,35 @@ COMMENT ON FUNCTION bank.on_citus() IS
     'True when bank.accounts is a Citus distributed table (db/citus/distribute.sql has run).';
 
 SELECT bank.create_keys();
+
+-- A load is bank.load_begin() (keys dropped, tables emptied), the new rows, then
+-- bank.load_finish() (keys back): a transaction that commits between the two would leave a
+-- bank without keys. load_begin() inserts and deletes one guard row with bank.load_guard
+-- set, which queues this deferred trigger exactly once; load_finish() fires it early (SET
+-- CONSTRAINTS ... IMMEDIATE, as ALTER TABLE refuses a table with pending trigger events)
+-- after marking the load finished. A COMMIT before that fires it unmarked, and it refuses
+-- the commit. Other inserts only pay for the WHEN test.
+CREATE FUNCTION bank.load_guard() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = bank, pg_temp
+AS $$
+BEGIN
+    IF current_setting('bank.load_finished', true) IS DISTINCT FROM 'yes' THEN
+        RAISE EXCEPTION 'a load begun with bank.load_begin() must end with bank.load_finish() before COMMIT; '
+                        'nothing was changed'
+            USING ERRCODE = 'BK007';
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION bank.load_guard() IS
+    'The deferred trigger behind every load: refuses (BK007) a COMMIT after bank.load_begin() without bank.load_finish().';
+CREATE CONSTRAINT TRIGGER customers_load_guard
+    AFTER INSERT ON bank.customers
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW
+    WHEN (current_setting('bank.load_guard', true) = 'armed')
+    EXECUTE FUNCTION bank.load_guard();
 
 -- bank_reader may read the bank and call the reports, audit and profile functions, but never
 -- move money: db/procedures.sql grants it EXECUTE on those alone. Roles belong to the whole

@@ -13,11 +13,35 @@
 -- Errors we raise, by SQLSTATE (class BK is ours; PostgreSQL uses none of it):
 --   BK001  unknown account                  BK005  invalid argument (NULL, limit < 1, percent outside (0, 100])
 --   BK002  transfer to the same account     BK006  robinhood called above READ COMMITTED
---   BK003  invalid amount                   BK007  load_begin() called outside a transaction block
---   BK004  insufficient funds               BK008  the receiving account would exceed 9999999999999.99
+--   BK003  invalid amount                   BK007  a load committed without load_finish()
+--   BK004  insufficient funds               BK008  a receiving account would exceed 9999999999999.99
 --
 -- Written in PL/pgSQL, never LANGUAGE sql: Citus cannot plan parameterized SQL functions
 -- over distributed tables. Every function pins its search_path.
+
+-- Sums of balances are plain numeric: a customer's total, a state's average or the bank's
+-- total can exceed what one account holds (numeric(15,2)). A function whose result type
+-- changed cannot be replaced, only dropped and made again (the grants are made again below).
+DROP FUNCTION IF EXISTS bank.top_states(integer), bank.top_customers(integer), bank.bottom_customers(integer),
+    bank.ranked_customers(integer, boolean), bank.audit();
+
+-- An argument as an error message shows it: at most 40 characters (a numeric argument can
+-- have 131,072 digits, and the message must stay one readable line).
+CREATE OR REPLACE FUNCTION bank.shown(p_value text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = bank, pg_temp
+AS $$
+BEGIN
+    IF p_value IS NULL THEN
+        RETURN 'NULL';
+    ELSIF length(p_value) > 40 THEN
+        RETURN left(p_value, 20) || '... (' || length(p_value) || ' characters)';
+    END IF;
+    RETURN p_value;
+END
+$$;
+COMMENT ON FUNCTION bank.shown(text) IS
+    'An argument as error messages show it: NULL as NULL, anything over 40 characters cut short.';
 
 -- One check for every report's p_limit.
 CREATE OR REPLACE FUNCTION bank.check_limit(p_limit integer) RETURNS void
@@ -26,7 +50,7 @@ SET search_path = bank, pg_temp
 AS $$
 BEGIN
     IF p_limit IS NULL OR p_limit < 1 THEN
-        RAISE EXCEPTION 'limit must be a whole number of at least 1, got %', coalesce(p_limit::text, 'NULL')
+        RAISE EXCEPTION 'limit must be a whole number of at least 1, got %', shown(p_limit::text)
             USING ERRCODE = 'BK005';
     END IF;
 END
@@ -67,7 +91,7 @@ COMMENT ON FUNCTION bank.read_lock() IS
     'that reads all accounts.';
 
 CREATE OR REPLACE FUNCTION bank.top_states(p_limit integer DEFAULT 10)
-RETURNS TABLE (state char(2), customers bigint, avg_balance numeric(15,2))
+RETURNS TABLE (state char(2), customers bigint, avg_balance numeric)
 LANGUAGE plpgsql STABLE
 SET search_path = bank, pg_temp
 AS $$
@@ -87,7 +111,7 @@ BEGIN
         LEFT JOIN totals t ON t.customer_id = c.customer_id
         GROUP BY c.state
     )
-    SELECT b.state, b.customers, round(b.avg_total, 2)::numeric(15,2)
+    SELECT b.state, b.customers, round(b.avg_total, 2)
     FROM by_state b
     -- By the exact average: two states that round to the same cent still rank by their real average.
     ORDER BY b.avg_total DESC, b.state
@@ -101,7 +125,7 @@ COMMENT ON FUNCTION bank.top_states(integer) IS
 -- One ranking of customers by total balance, shared by top_customers and bottom_customers.
 CREATE OR REPLACE FUNCTION bank.ranked_customers(p_limit integer, p_richest_first boolean)
 RETURNS TABLE (customer_id bigint, first_name text, last_name text, state char(2),
-               accounts integer, total_balance numeric(15,2))
+               accounts integer, total_balance numeric)
 LANGUAGE plpgsql STABLE
 SET search_path = bank, pg_temp
 AS $$
@@ -120,7 +144,7 @@ BEGIN
         GROUP BY ca.customer_id
     )
     SELECT c.customer_id, c.first_name, c.last_name, c.state,
-           coalesce(t.accounts, 0), coalesce(t.total, 0)::numeric(15,2)
+           coalesce(t.accounts, 0), coalesce(t.total, 0.00)
     FROM customers c
     LEFT JOIN totals t ON t.customer_id = c.customer_id
     ORDER BY CASE WHEN p_richest_first THEN -coalesce(t.total, 0) ELSE coalesce(t.total, 0) END,
@@ -134,7 +158,7 @@ COMMENT ON FUNCTION bank.ranked_customers(integer, boolean) IS
 
 CREATE OR REPLACE FUNCTION bank.top_customers(p_limit integer DEFAULT 10)
 RETURNS TABLE (customer_id bigint, first_name text, last_name text, state char(2),
-               accounts integer, total_balance numeric(15,2))
+               accounts integer, total_balance numeric)
 LANGUAGE plpgsql STABLE
 SET search_path = bank, pg_temp
 AS $$
@@ -148,7 +172,7 @@ COMMENT ON FUNCTION bank.top_customers(integer) IS
 
 CREATE OR REPLACE FUNCTION bank.bottom_customers(p_limit integer DEFAULT 10)
 RETURNS TABLE (customer_id bigint, first_name text, last_name text, state char(2),
-               accounts integer, total_balance numeric(15,2))
+               accounts integer, total_balance numeric)
 LANGUAGE plpgsql STABLE
 SET search_path = bank, pg_temp
 AS $$
@@ -173,7 +197,7 @@ DECLARE
 BEGIN
     IF p_from_account IS NULL OR p_to_account IS NULL THEN
         RAISE EXCEPTION 'transfer needs both accounts, got from % to %',
-            coalesce(p_from_account::text, 'NULL'), coalesce(p_to_account::text, 'NULL')
+            shown(p_from_account::text), shown(p_to_account::text)
             USING ERRCODE = 'BK001';
     END IF;
     IF p_from_account = p_to_account THEN
@@ -183,7 +207,7 @@ BEGIN
     IF p_amount IS NULL OR p_amount = 'NaN' OR p_amount <= 0 OR p_amount > 9999999999999.99
        OR p_amount <> round(p_amount, 2) THEN
         RAISE EXCEPTION 'amount must be a positive number of dollars and whole cents, at most 9999999999999.99; got %',
-            coalesce(p_amount::text, 'NULL')
+            shown(p_amount::text)
             USING ERRCODE = 'BK003';
     END IF;
 
@@ -231,7 +255,8 @@ $$;
 COMMENT ON FUNCTION bank.transfer(bigint, bigint, numeric) IS
     'Moves p_amount dollars from one account to another, atomically, and returns both new balances. '
     'Refuses: unknown account (BK001), the same account twice (BK002), an amount that is not positive, '
-    'has fractions of a cent or exceeds numeric(15,2) (BK003), insufficient funds (BK004). '
+    'has fractions of a cent or exceeds numeric(15,2) (BK003), insufficient funds (BK004), a receiving '
+    'balance that would exceed 9999999999999.99 (BK008). '
     'Locks the two rows in account_id order, so transfers never deadlock each other.';
 
 CREATE OR REPLACE FUNCTION bank.robinhood(p_percent numeric DEFAULT 10, p_count integer DEFAULT 10)
@@ -250,11 +275,11 @@ DECLARE
     v_change        record;
 BEGIN
     IF p_percent IS NULL OR p_percent = 'NaN' OR p_percent <= 0 OR p_percent > 100 THEN
-        RAISE EXCEPTION 'percent must be more than 0 and at most 100, got %', coalesce(p_percent::text, 'NULL')
+        RAISE EXCEPTION 'percent must be more than 0 and at most 100, got %', shown(p_percent::text)
             USING ERRCODE = 'BK005';
     END IF;
     IF p_count IS NULL OR p_count < 1 THEN
-        RAISE EXCEPTION 'count must be a whole number of at least 1, got %', coalesce(p_count::text, 'NULL')
+        RAISE EXCEPTION 'count must be a whole number of at least 1, got %', shown(p_count::text)
             USING ERRCODE = 'BK005';
     END IF;
     -- The ranking below must see the state as of after the locks. At READ COMMITTED each
@@ -348,7 +373,15 @@ BEGIN
         HAVING sum(c.delta) <> 0
         ORDER BY c.account_id
     LOOP
-        UPDATE accounts a SET balance = a.balance + v_change.delta WHERE a.account_id = v_change.account_id;
+        -- A gift that would take an account past numeric(15,2) refuses the whole Robinhood
+        -- with our code rather than PostgreSQL's overflow error.
+        UPDATE accounts a SET balance = a.balance + v_change.delta
+        WHERE a.account_id = v_change.account_id AND a.balance <= 9999999999999.99 - v_change.delta;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'account % would receive % and go beyond the largest balance, 9999999999999.99; nothing was moved',
+                v_change.account_id, v_change.delta
+                USING ERRCODE = 'BK008';
+        END IF;
     END LOOP;
 
     RETURN QUERY
@@ -368,7 +401,7 @@ COMMENT ON FUNCTION bank.robinhood(numeric, integer) IS
     'Must run at READ COMMITTED (BK006).';
 
 CREATE OR REPLACE FUNCTION bank.audit()
-RETURNS TABLE (customers bigint, accounts bigint, links bigint, total_balance numeric(20,2),
+RETURNS TABLE (customers bigint, accounts bigint, links bigint, total_balance numeric,
                negative_balances bigint)
 LANGUAGE plpgsql STABLE
 SET search_path = bank, pg_temp
@@ -380,7 +413,7 @@ BEGIN
     SELECT (SELECT count(*) FROM customers),
            (SELECT count(*) FROM accounts),
            (SELECT count(*) FROM customer_accounts),
-           (SELECT coalesce(sum(a.balance), 0)::numeric(20,2) FROM accounts a),
+           (SELECT coalesce(sum(a.balance), 0.00) FROM accounts a),
            (SELECT count(*) FROM accounts a WHERE a.balance < 0);
 END
 $$;
@@ -496,17 +529,19 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = bank, pg_temp
 AS $$
 BEGIN
-    -- In autocommit this would empty the bank and commit at once. The two timestamps are
-    -- equal only in the first statement of a transaction, which a BEGIN block never is.
-    IF transaction_timestamp() = statement_timestamp() THEN
-        RAISE EXCEPTION 'bank.load_begin() empties the bank: call it inside BEGIN ... COMMIT, '
-                        'then insert the new bank and call bank.load_finish()'
-            USING ERRCODE = 'BK007';
-    END IF;
-    -- On Citus, the foreign key to the reference table that load_finish() adds back must
-    -- not follow a parallel command on a distributed table in the same transaction: the
-    -- whole load runs one connection per worker.
     IF on_citus() THEN
+        -- Citus runs no deferred trigger on the coordinator for a reference table, so the
+        -- guard below does not exist there. In autocommit this would empty the bank and
+        -- commit at once; the two timestamps are equal in the first statement of a
+        -- transaction, so a BEGIN block sent as separate statements passes.
+        IF transaction_timestamp() = statement_timestamp() THEN
+            RAISE EXCEPTION 'bank.load_begin() empties the bank: call it inside BEGIN ... COMMIT, '
+                            'then insert the new bank and call bank.load_finish()'
+                USING ERRCODE = 'BK007';
+        END IF;
+        -- The foreign key to the reference table that load_finish() adds back must not
+        -- follow a parallel command on a distributed table in the same transaction: the
+        -- whole load runs one connection per worker.
         PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
     END IF;
     -- Same table order as bank.robinhood(): two loads, or a load and a Robinhood, queue
@@ -518,17 +553,35 @@ BEGIN
     DELETE FROM customer_accounts;
     DELETE FROM accounts;
     DELETE FROM customers;
+    IF NOT on_citus() THEN
+        -- Arm the commit-time guard (bank.load_guard(), db/init.sql): one row in and out
+        -- of the now empty table queues it once. A COMMIT, in autocommit too, then fails
+        -- with BK007 unless bank.load_finish() has put the keys back.
+        PERFORM set_config('bank.load_finished', '', true);
+        PERFORM set_config('bank.load_guard', 'armed', true);
+        INSERT INTO customers VALUES (1, 'guard', 'guard', 'guard', 'guard', 'CA', '00000', now());
+        DELETE FROM customers;
+        PERFORM set_config('bank.load_guard', '', true);
+    END IF;
 END
 $$;
 COMMENT ON FUNCTION bank.load_begin() IS
     'Starts a bulk load inside the caller''s transaction: locks the three tables, drops the keys and '
-    'empties the tables. Readers see the old bank until the transaction commits. Raises BK007 in autocommit.';
+    'empties the tables. Readers see the old bank until the transaction commits. A COMMIT (autocommit '
+    'included) before bank.load_finish() fails with BK007 and changes nothing.';
 
 CREATE OR REPLACE FUNCTION bank.load_finish() RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = bank, pg_temp
 AS $$
 BEGIN
+    IF NOT on_citus() THEN
+        -- The load is finished: let load_begin()'s guard pass, now rather than at COMMIT,
+        -- since ALTER TABLE refuses a table with a pending trigger event.
+        PERFORM set_config('bank.load_finished', 'yes', true);
+        SET CONSTRAINTS bank.customers_load_guard IMMEDIATE;
+        SET CONSTRAINTS bank.customers_load_guard DEFERRED;
+    END IF;
     -- Building each key once over the loaded rows is several times cheaper than
     -- maintaining it row by row, and it validates the load: a duplicate id or a link to a
     -- missing row fails here, and the whole load rolls back.

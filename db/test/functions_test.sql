@@ -43,6 +43,17 @@ BEGIN
 END
 $$;
 
+-- What p_sql raises, as its message (NULL if it raises nothing).
+CREATE FUNCTION pg_temp.message(p_sql text) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE p_sql;
+    RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLERRM;
+END
+$$;
+
 -- The rows of a query, as one line: '(1,A,150.00) (2,B,100.00)'.
 CREATE FUNCTION pg_temp.rows(p_sql text) RETURNS text
 LANGUAGE plpgsql AS $$
@@ -88,8 +99,8 @@ BEGIN
 END
 $$;
 
--- Checks that need autocommit or another isolation level run before the big transaction.
-SELECT pg_temp.throws('SELECT bank.load_begin()', 'BK007', 'load_begin refuses to run in autocommit');
+-- Checks that need another isolation level run before the big transaction. (What a COMMIT
+-- after bank.load_begin() does is tested from outside a transaction: TestLoadGuard.)
 BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT pg_temp.throws('SELECT * FROM bank.robinhood()', 'BK006', 'robinhood refuses REPEATABLE READ');
 ROLLBACK;
@@ -165,6 +176,15 @@ SELECT pg_temp.is(pg_temp.rows('SELECT * FROM bank.transfer(1, 4, 0.99)'), '(1,8
     'transfer: up to the largest balance');
 UPDATE bank.accounts SET balance = balance + 0.99 WHERE account_id = 1;
 UPDATE bank.accounts SET balance = 0.09 WHERE account_id = 4;
+-- 'NaN' sorts above every number: ">= 0" alone would let it in, and then a funds check
+-- (NaN < amount is false) would create money.
+SELECT pg_temp.throws($$UPDATE bank.accounts SET balance = 'NaN' WHERE account_id = 1$$, '23514', 'no balance can be NaN');
+SELECT pg_temp.throws($$INSERT INTO bank.accounts VALUES (9, 'NaN', now())$$, '23514', 'no account opens with a NaN balance');
+-- An argument of 131,072 digits is refused in one short line, not echoed whole.
+SELECT pg_temp.is((length(pg_temp.message($$SELECT * FROM bank.transfer(1, 2, '1e131071')$$)) < 200)::text, 'true',
+    'transfer: a huge amount is refused in a short message');
+SELECT pg_temp.is((length(pg_temp.message($$SELECT * FROM bank.robinhood('1e131071')$$)) < 200)::text, 'true',
+    'robinhood: a huge percent is refused in a short message');
 SELECT pg_temp.throws($$INSERT INTO bank.customers VALUES (9, 'A', 'B', 'C', 'D', 'CA', '1234', now())$$, '23514', 'zip is five digits');
 SELECT pg_temp.throws($$INSERT INTO bank.customers VALUES (9, 'A', 'B', 'C', 'D', 'PR', '01234', now())$$, '23514', 'state is one of the 50 or DC');
 
@@ -278,6 +298,29 @@ SELECT pg_temp.is(pg_temp.rows('SELECT * FROM bank.profile_states(1)'), '(CA,2,4
 SELECT pg_temp.throws('SELECT bank.profile_states(0)', 'BK005', 'profile_states refuses a limit of 0');
 SELECT pg_temp.is(pg_temp.rows('SELECT * FROM bank.profile_accounts_per_customer()'),
     '(0,1,20.00) (1,2,40.00) (2,2,40.00)', 'profile_accounts_per_customer: joint accounts count for each holder');
+
+---------------------------------------------------------------------------------------
+-- Totals beyond what one account holds. c1 holds two accounts at the largest balance: its
+-- total, its state's average and the bank's total exceed numeric(15,2), and every report
+-- still answers. c2, the poorest, holds 9,500,000,000,000.00: Robinhood's gift from c1
+-- would take that account past the largest balance.
+SELECT pg_temp.empty_bank();
+SELECT pg_temp.customers(3, ARRAY['CA', 'TX', 'NY']);
+SELECT pg_temp.account(1, 9999999999999.99, '2020-01-01', 1);
+SELECT pg_temp.account(2, 9999999999999.99, '2020-01-01', 1);
+SELECT pg_temp.account(3, 9500000000000.00, '2020-01-01', 2);
+SELECT pg_temp.account(4, 9999999999999.99, '2019-01-01', 3);
+SELECT pg_temp.is(pg_temp.rows('SELECT customer_id, total_balance FROM bank.top_customers(1)'), '(1,19999999999999.98)',
+    'top_customers: a total beyond numeric(15,2)');
+SELECT pg_temp.is(pg_temp.rows('SELECT customer_id, total_balance FROM bank.bottom_customers(1)'), '(2,9500000000000.00)',
+    'bottom_customers answers with such a total in the bank');
+SELECT pg_temp.is(pg_temp.rows('SELECT state, avg_balance FROM bank.top_states(1)'), '(CA,19999999999999.98)',
+    'top_states: an average beyond numeric(15,2)');
+SELECT pg_temp.is(pg_temp.rows('SELECT total_balance FROM bank.audit()'), '(39499999999999.97)',
+    'audit: a total beyond numeric(15,2)');
+SELECT pg_temp.throws('SELECT * FROM bank.robinhood(10, 1)', 'BK008', 'robinhood: a gift that would overflow an account');
+SELECT pg_temp.is(pg_temp.rows('SELECT total_balance FROM bank.audit()'), '(39499999999999.97)',
+    'a refused Robinhood moved nothing');
 
 ROLLBACK;
 

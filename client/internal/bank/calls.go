@@ -4,18 +4,18 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
 	"funwithbanking/client/internal/money"
 )
 
-// Money crosses ODBC as text: the driver would turn numeric into float64.
+// Money crosses ODBC as text (the driver would turn numeric into float64): each query casts
+// it, and money.Cents and money.Total scan themselves from that text.
 
 // StateRow is a row of bank.top_states().
 type StateRow struct {
 	State      string
 	Customers  int64
-	AvgBalance money.Cents
+	AvgBalance money.Total
 }
 
 // CustomerRow is a row of bank.top_customers() and bank.bottom_customers().
@@ -24,7 +24,7 @@ type CustomerRow struct {
 	FirstName, LastName string
 	State               string
 	Accounts            int64
-	TotalBalance        money.Cents
+	TotalBalance        money.Total
 }
 
 // Move is a row of bank.robinhood(): one movement of money.
@@ -45,7 +45,7 @@ type TransferResult struct {
 // Audit is the row bank.audit() returns.
 type Audit struct {
 	Customers, Accounts, Links int64
-	TotalBalance               money.Cents
+	TotalBalance               money.Total
 	NegativeBalances           int64
 }
 
@@ -55,12 +55,11 @@ func (db *DB) TopStates(ctx context.Context, limit int) ([]StateRow, error) {
 	err := db.query(ctx, `SELECT state, customers, avg_balance::text FROM bank.top_states(?)`,
 		[]any{limit}, func(rows *sql.Rows) error {
 			var r StateRow
-			var avg string
-			if err := rows.Scan(&r.State, &r.Customers, &avg); err != nil {
+			if err := rows.Scan(&r.State, &r.Customers, &r.AvgBalance); err != nil {
 				return err
 			}
 			out = append(out, r)
-			return parseMoney(avg, &out[len(out)-1].AvgBalance)
+			return nil
 		})
 	return out, err
 }
@@ -80,12 +79,11 @@ func (db *DB) customers(ctx context.Context, fn string, limit int) ([]CustomerRo
 	q := fmt.Sprintf(`SELECT customer_id, first_name, last_name, state, accounts, total_balance::text FROM %s(?)`, fn)
 	err := db.query(ctx, q, []any{limit}, func(rows *sql.Rows) error {
 		var r CustomerRow
-		var total string
-		if err := rows.Scan(&r.CustomerID, &r.FirstName, &r.LastName, &r.State, &r.Accounts, &total); err != nil {
+		if err := rows.Scan(&r.CustomerID, &r.FirstName, &r.LastName, &r.State, &r.Accounts, &r.TotalBalance); err != nil {
 			return err
 		}
 		out = append(out, r)
-		return parseMoney(total, &out[len(out)-1].TotalBalance)
+		return nil
 	})
 	return out, err
 }
@@ -106,18 +104,4 @@ func scanAll(rows *sql.Rows, each func(*sql.Rows) error) error {
 		}
 	}
 	return rows.Err()
-}
-
-// parseMoney reads a numeric rendered as text, such as "1234.50".
-func parseMoney(s string, dst *money.Cents) error {
-	neg := strings.HasPrefix(s, "-")
-	c, err := money.ParseFixed(strings.TrimPrefix(s, "-"), 2)
-	if err != nil {
-		return fmt.Errorf("unexpected money value %q from the database: %w", s, err)
-	}
-	if neg {
-		c = -c
-	}
-	*dst = money.Cents(c)
-	return nil
 }

@@ -37,6 +37,7 @@ func TestCitus(t *testing.T) {
 	t.Run("sql", TestSQLFiles)
 	t.Run("crosscheck", TestCrossCheck)
 	t.Run("populate atomically", TestPopulateReplacesAtomically)
+	t.Run("load guard", TestLoadGuard)
 	t.Run("concurrency", TestConcurrentTransfersRobinhoodAndReports)
 	t.Run("same as one node", func(t *testing.T) { sameAsSingleNode(t, single, c) })
 }

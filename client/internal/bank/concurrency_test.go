@@ -109,7 +109,7 @@ func TestConcurrentTransfersRobinhoodAndReports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if after != before || after.TotalBalance != sum.Total {
+	if after != before || after.TotalBalance != money.TotalOf(sum.Total) {
 		t.Fatalf("after the storm audit = %+v, want %+v", after, before)
 	}
 	if committed.Load() == 0 || refused.Load() == 0 || robinRun.Load() != robinhoods || readerChecks.Load() == 0 {

@@ -55,12 +55,12 @@ func (m *model) total(c int64) money.Cents {
 func (m *model) ranked(richestFirst bool) []CustomerRow {
 	var rows []CustomerRow
 	for id, c := range m.customers {
-		rows = append(rows, CustomerRow{id, c.FirstName, c.LastName, c.State, int64(len(m.holds[id])), m.total(id)})
+		rows = append(rows, CustomerRow{id, c.FirstName, c.LastName, c.State, int64(len(m.holds[id])), money.TotalOf(m.total(id))})
 	}
 	sort.Slice(rows, func(i, j int) bool {
 		a, b := rows[i], rows[j]
-		if a.TotalBalance != b.TotalBalance {
-			return (a.TotalBalance > b.TotalBalance) == richestFirst
+		if c := a.TotalBalance.Cmp(b.TotalBalance); c != 0 {
+			return (c > 0) == richestFirst
 		}
 		return a.CustomerID < b.CustomerID
 	})
@@ -77,7 +77,7 @@ func (m *model) topStates(limit int) []StateRow {
 	for s := range sums {
 		// Round half away from zero, as numeric's round() does (sums are never negative).
 		avg := (2*sums[s] + counts[s]) / (2 * counts[s])
-		rows = append(rows, StateRow{s, counts[s], money.Cents(avg)})
+		rows = append(rows, StateRow{s, counts[s], money.TotalOf(money.Cents(avg))})
 	}
 	sort.Slice(rows, func(i, j int) bool {
 		a, b := rows[i], rows[j]
@@ -109,8 +109,8 @@ func (m *model) robinhood(percent int64, count int) []Move {
 	recipients := slices.Clone(holders[donors:])
 	sort.SliceStable(recipients, func(i, j int) bool {
 		a, b := recipients[i], recipients[j]
-		if a.TotalBalance != b.TotalBalance {
-			return a.TotalBalance < b.TotalBalance
+		if c := a.TotalBalance.Cmp(b.TotalBalance); c != 0 {
+			return c < 0
 		}
 		return a.CustomerID < b.CustomerID
 	})
@@ -175,7 +175,7 @@ func TestCrossCheck(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := Audit{int64(len(m.customers)), int64(len(m.accounts)), sum.Links, sum.Total, 0}
+			want := Audit{int64(len(m.customers)), int64(len(m.accounts)), sum.Links, money.TotalOf(sum.Total), 0}
 			if audit != want || sum.Customers != int64(cfg.Customers) {
 				t.Fatalf("audit = %+v, want %+v", audit, want)
 			}

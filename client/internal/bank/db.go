@@ -65,11 +65,17 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	return db, nil
 }
 
-// withRollbackLevel asks psqlODBC to roll back a whole transaction on an error
-// (Protocol=7.4-1) unless the DSN chooses otherwise. Its default, statement-level rollback,
-// wraps every statement of a transaction in a SAVEPOINT: an extra round trip per statement,
-// and PostgreSQL then refuses SET TRANSACTION ISOLATION LEVEL as "in a subtransaction".
-// Our transactions never continue after an error, so they lose nothing by it.
+// RollbackLevel is the psqlODBC Protocol setting the client uses, and the README gives
+// other clients: errors abort the transaction, as PostgreSQL itself has it.
+const RollbackLevel = "7.4-0"
+
+// withRollbackLevel asks psqlODBC to leave a failed transaction to PostgreSQL
+// (Protocol=7.4-0) unless the DSN chooses otherwise: the transaction stays aborted, every
+// later statement fails (25P02) and COMMIT rolls it back, as in psql. psqlODBC's default,
+// 7.4-2, wraps every statement in a SAVEPOINT and undoes only the failed one, so the rest of
+// the transaction could still commit (and each statement costs a round trip more, and
+// PostgreSQL refuses SET TRANSACTION ISOLATION LEVEL inside it); 7.4-1 rolls the
+// transaction back at once and runs what follows in a new one, which could commit too.
 func withRollbackLevel(dsn string) string {
 	if strings.Contains(strings.ToLower(dsn), "protocol=") {
 		return dsn
@@ -77,7 +83,7 @@ func withRollbackLevel(dsn string) string {
 	if dsn != "" && !strings.HasSuffix(dsn, ";") {
 		dsn += ";"
 	}
-	return dsn + "Protocol=7.4-1;"
+	return dsn + "Protocol=" + RollbackLevel + ";"
 }
 
 // Close closes every connection.

@@ -43,7 +43,7 @@ func (db *DB) Profile(ctx context.Context, limit int) (Profile, error) {
 	var p Profile
 	err := db.inTx(ctx, RepeatableRead+" READ ONLY", func(tx *sql.Tx) error {
 		var jointPct, householdPct sql.NullString
-		var bal [5]sql.NullString
+		var bal [5]sql.Null[money.Cents]
 		err := tx.QueryRowContext(ctx, `SELECT customers, accounts, joint_accounts, joint_pct::text,
 			household_customers, household_pct::text, balance_p10::text, balance_p50::text,
 			balance_p90::text, balance_p99::text, balance_max::text FROM bank.profile()`).
@@ -55,10 +55,7 @@ func (db *DB) Profile(ctx context.Context, limit int) (Profile, error) {
 		p.JointPct, p.HouseholdPct = jointPct.String, householdPct.String
 		for i, b := range bal {
 			if b.Valid {
-				p.Balances[i] = new(money.Cents)
-				if err := parseMoney(b.String, p.Balances[i]); err != nil {
-					return err
-				}
+				p.Balances[i] = &b.V
 			}
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT state, customers, pct::text FROM bank.profile_states(?)`, limit)

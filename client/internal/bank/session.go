@@ -99,16 +99,9 @@ func (s *Session) Transfer(ctx context.Context, from, to int64, amount money.Cen
 		s.transfer = st
 	}
 	err := s.retry(ctx, func() error {
-		var fromBal, toBal string
-		err := s.transfer.QueryRowContext(ctx, from, to, amount.String()).
-			Scan(&r.FromAccount, &fromBal, &r.ToAccount, &toBal)
-		if err != nil {
-			return translate(err)
-		}
-		if err := parseMoney(fromBal, &r.FromBalance); err != nil {
-			return err
-		}
-		return parseMoney(toBal, &r.ToBalance)
+		err := s.transfer.QueryRowContext(ctx, from, to, amount).
+			Scan(&r.FromAccount, &r.FromBalance, &r.ToAccount, &r.ToBalance)
+		return translate(err)
 	})
 	return r, s.mark(err)
 }
@@ -143,11 +136,7 @@ func (s *Session) Robinhood(ctx context.Context, percent string, count int) ([]M
 			}
 			return scanAll(rows, func(rows *sql.Rows) error {
 				var m Move
-				var amount string
-				if err := rows.Scan(&m.FromCustomer, &m.FromAccount, &m.ToCustomer, &m.ToAccount, &amount); err != nil {
-					return err
-				}
-				if err := parseMoney(amount, &m.Amount); err != nil {
+				if err := rows.Scan(&m.FromCustomer, &m.FromAccount, &m.ToCustomer, &m.ToAccount, &m.Amount); err != nil {
 					return err
 				}
 				out = append(out, m)
@@ -177,13 +166,8 @@ func (s *Session) TxStatus(ctx context.Context, xid string) (string, error) {
 func (s *Session) Audit(ctx context.Context) (Audit, error) {
 	var a Audit
 	err := inTx(ctx, s.conn, RepeatableRead+" READ ONLY", func(tx *sql.Tx) error {
-		var total string
-		err := tx.QueryRowContext(ctx, `SELECT customers, accounts, links, total_balance::text, negative_balances
-			FROM bank.audit()`).Scan(&a.Customers, &a.Accounts, &a.Links, &total, &a.NegativeBalances)
-		if err != nil {
-			return err
-		}
-		return parseMoney(total, &a.TotalBalance)
+		return tx.QueryRowContext(ctx, `SELECT customers, accounts, links, total_balance::text, negative_balances
+			FROM bank.audit()`).Scan(&a.Customers, &a.Accounts, &a.Links, &a.TotalBalance, &a.NegativeBalances)
 	})
 	return a, s.mark(err)
 }
@@ -204,11 +188,7 @@ func (s *Session) Balances(ctx context.Context) ([]Balance, error) {
 		}
 		return scanAll(rows, func(rows *sql.Rows) error {
 			var b Balance
-			var bal string
-			if err := rows.Scan(&b.AccountID, &bal); err != nil {
-				return err
-			}
-			if err := parseMoney(bal, &b.Balance); err != nil {
+			if err := rows.Scan(&b.AccountID, &b.Balance); err != nil {
 				return err
 			}
 			out = append(out, b)

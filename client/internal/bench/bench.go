@@ -90,7 +90,7 @@ type Report struct {
 	RobinhoodMoves int64
 	ErrorsByCode   map[string]int64 // SQLSTATE → count; refusals (BK004) are not errors
 	Latency        [3]time.Duration // p50, p95, p99 of committed and refused transfers
-	StartTotal     money.Cents
+	StartTotal     money.Total
 	Accounts       int
 	// RobinhoodsLost lost their connection before the answer; of those, the server said
 	// InDoubtRobinhoods committed (or could not tell), and the rest aborted.

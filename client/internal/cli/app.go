@@ -85,12 +85,12 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 	}
 
 	app := &ucli.App{
-		Name:            "client",
-		Usage:           "Fun With Banking: fill the bank with seeded mock data and call its functions over ODBC",
-		Writer:          stdout,
-		ErrWriter:       stderr,
-		OnUsageError:    onUsage,
-		ExitErrHandler:  func(*ucli.Context, error) {}, // Run reports errors, in one line
+		Name:           "client",
+		Usage:          "Fun With Banking: fill the bank with seeded mock data and call its functions over ODBC",
+		Writer:         stdout,
+		ErrWriter:      stderr,
+		OnUsageError:   onUsage,
+		ExitErrHandler: func(*ucli.Context, error) {}, // Run reports errors, in one line
 		// An unknown command reaches the app's Action (or a parent command's, below), which
 		// returns it as a usage error: Run reports it, and deferred cleanup still runs.
 		Action: unknownCommand,
@@ -358,14 +358,14 @@ func populate(c *ucli.Context, db *bank.DB, cfg gen.Config, workers int, stdout 
 }
 
 var (
-	stateCols    = []column{{"state", false}, {"customers", true}, {"avg_balance", true}}
-	customerCols = []column{{"customer_id", true}, {"first_name", false}, {"last_name", false},
-		{"state", false}, {"accounts", true}, {"total_balance", true}}
-	moveCols = []column{{"from_customer", true}, {"from_account", true}, {"to_customer", true},
-		{"to_account", true}, {"amount", true}}
-	transferCols = []column{{"from_account", true}, {"from_balance", true}, {"to_account", true}, {"to_balance", true}}
-	auditCols    = []column{{"customers", true}, {"accounts", true}, {"links", true},
-		{"total_balance", true}, {"negative_balances", true}}
+	stateCols    = []column{{"state", text}, {"customers", number}, {"avg_balance", dollars}}
+	customerCols = []column{{"customer_id", number}, {"first_name", text}, {"last_name", text},
+		{"state", text}, {"accounts", number}, {"total_balance", dollars}}
+	moveCols = []column{{"from_customer", number}, {"from_account", number}, {"to_customer", number},
+		{"to_account", number}, {"amount", dollars}}
+	transferCols = []column{{"from_account", number}, {"from_balance", dollars}, {"to_account", number}, {"to_balance", dollars}}
+	auditCols    = []column{{"customers", number}, {"accounts", number}, {"links", number},
+		{"total_balance", dollars}, {"negative_balances", number}}
 )
 
 func topStates(ctx context.Context, db *bank.DB, limit int) (*result, error) {

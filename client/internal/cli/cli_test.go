@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -149,7 +150,8 @@ func TestCalls(t *testing.T) {
 		})
 	}
 	r := client(t, dsn, "call", "transfer", "--from", "1", "--to", "2", "--amount", "0.01", "--format", "json")
-	if r.code != 0 || !strings.Contains(r.stdout, `"from_account": 1`) {
+	// Ids are JSON numbers; money is a JSON string of its exact decimal.
+	if r.code != 0 || !strings.Contains(r.stdout, `"from_account": 1`) || !regexp.MustCompile(`"from_balance": "[0-9]+\.[0-9]{2}"`).MatchString(r.stdout) {
 		t.Fatalf("transfer: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r = client(t, dsn, "call", "robinhood", "--percent", "12.5", "--count", "3", "--format", "csv")

@@ -9,6 +9,7 @@ import (
 
 	"funwithbanking/client/internal/bank"
 	"funwithbanking/client/internal/gen"
+	"funwithbanking/client/internal/money"
 )
 
 // demo does what the seed's test script did, and proves the money was conserved. Its
@@ -26,7 +27,7 @@ func demo(c *ucli.Context, db *bank.DB, cfg gen.Config, workers int, stdout, std
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
-	if before.TotalBalance != sum.Total || before.Customers != sum.Customers || before.Accounts != sum.Accounts || before.Links != sum.Links {
+	if before.TotalBalance != money.TotalOf(sum.Total) || before.Customers != sum.Customers || before.Accounts != sum.Accounts || before.Links != sum.Links {
 		return fmt.Errorf("the database holds %+v, but the client loaded %+v", before, sum)
 	}
 	show := func(r *result, err error) error {

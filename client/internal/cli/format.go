@@ -17,11 +17,22 @@ const (
 
 var formats = []string{FormatTable, FormatJSON, FormatCSV}
 
-// column describes one column of a result: numbers are right-aligned in tables and
-// unquoted in JSON (money is printed as an exact decimal with two places, never a float).
+// kind says how a column prints: numbers and money right-aligned in tables; in JSON, numbers
+// bare and money as a string holding its exact decimal ("1234.50"). A JSON number would
+// lose cents past 2^53 in most parsers (JavaScript's JSON.parse, Python's json as float);
+// a string is what PostgreSQL drivers hand over for numeric, and converts exactly.
+type kind int
+
+const (
+	text kind = iota
+	number
+	dollars
+)
+
+// column describes one column of a result.
 type column struct {
-	name    string
-	numeric bool
+	name string
+	kind kind
 }
 
 // result is what every call prints: a title, columns and rows of already-formatted cells.
@@ -75,7 +86,7 @@ func (r *result) writeTable(w io.Writer) error {
 				sb.WriteString("  ")
 			}
 			pad := strings.Repeat(" ", width[i]-len([]rune(cell)))
-			if r.cols[i].numeric {
+			if r.cols[i].kind != text {
 				sb.WriteString(pad + cell)
 			} else if i < len(cells)-1 {
 				sb.WriteString(cell + pad)
@@ -118,7 +129,8 @@ func (r *result) writeJSON(w io.Writer) error {
 			name, _ := json.Marshal(r.cols[j].name)
 			sb.Write(name)
 			sb.WriteString(": ")
-			if r.cols[j].numeric {
+			// A number, or a missing one (null), is written bare.
+			if r.cols[j].kind == number || (r.cols[j].kind == dollars && cell == "null") {
 				sb.WriteString(cell)
 			} else {
 				v, _ := json.Marshal(cell)

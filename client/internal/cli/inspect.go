@@ -11,11 +11,11 @@ import (
 )
 
 var (
-	profileCols = []column{{"customers", true}, {"accounts", true}, {"joint_accounts", true}, {"joint_pct", true},
-		{"household_customers", true}, {"household_pct", true}}
-	balanceCols = []column{{"p10", true}, {"p50", true}, {"p90", true}, {"p99", true}, {"max", true}}
-	shareCols   = []column{{"state", false}, {"customers", true}, {"pct", true}, {"population_pct", true}}
-	bucketCols  = []column{{"accounts", true}, {"customers", true}, {"pct", true}}
+	profileCols = []column{{"customers", number}, {"accounts", number}, {"joint_accounts", number}, {"joint_pct", number},
+		{"household_customers", number}, {"household_pct", number}}
+	balanceCols = []column{{"p10", dollars}, {"p50", dollars}, {"p90", dollars}, {"p99", dollars}, {"max", dollars}}
+	shareCols   = []column{{"state", text}, {"customers", number}, {"pct", number}, {"population_pct", number}}
+	bucketCols  = []column{{"accounts", number}, {"customers", number}, {"pct", number}}
 )
 
 // section is one named result of a multi-part report such as inspect's.

@@ -1,10 +1,15 @@
-// Package money holds exact decimal amounts as integers: dollars as cents, percentages
-// as hundredths of a percent. Nothing here ever passes through a float.
+// Package money holds exact decimal amounts: a balance or an amount as integer cents
+// (Cents), a sum of balances as exact decimal text of any size (Total), and fixed-point
+// numbers of any scale such as the CLI's percentages (ParseFixed, FormatFixed). Nothing
+// here ever passes through a float. Cents and Total convert themselves at the database
+// boundary (sql.Scanner, driver.Valuer), from numeric read as text.
 package money
 
 import (
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 )
@@ -46,8 +51,8 @@ func ParseFixed(s string, places int) (int64, error) {
 		return 0, errPlaces
 	}
 	whole = strings.TrimLeft(whole, "0")
-	// 18 digits always fit in an int64; more than that is beyond any amount we hold.
-	if len(whole)+places > 18 {
+	// Past 19 digits nothing fits an int64; at 19, ParseInt tells.
+	if len(whole)+places > 19 {
 		return 0, errTooBig
 	}
 	digits := whole + frac + strings.Repeat("0", places-len(frac))
@@ -102,3 +107,120 @@ func ParseCents(s string) (Cents, error) {
 
 // String renders dollars with exactly two decimals, as numeric(15,2) prints them.
 func (c Cents) String() string { return FormatFixed(int64(c), 2) }
+
+// parseSigned is ParseFixed with an optional leading minus sign.
+func parseSigned(s string, places int) (int64, error) {
+	if rest, ok := strings.CutPrefix(s, "-"); ok {
+		v, err := ParseFixed(rest, places)
+		return -v, err
+	}
+	return ParseFixed(s, places)
+}
+
+// fromDB reads a numeric the way our queries return it: as text (the ODBC driver would
+// turn numeric into float64, so every query casts money to text).
+func fromDB(src any) (string, error) {
+	switch v := src.(type) {
+	case string:
+		return v, nil
+	case []byte:
+		return string(v), nil
+	case int64:
+		return strconv.FormatInt(v, 10), nil
+	case nil:
+		return "", errors.New("NULL money value from the database")
+	default:
+		return "", fmt.Errorf("money from the database as %T: cast it to text in the query", src)
+	}
+}
+
+// Scan reads a balance or an amount (numeric(15,2) as text, a sign allowed).
+func (c *Cents) Scan(src any) error {
+	s, err := fromDB(src)
+	if err != nil {
+		return err
+	}
+	v, err := parseSigned(s, 2)
+	if err != nil {
+		return fmt.Errorf("unexpected money value %q from the database: %w", s, err)
+	}
+	*c = Cents(v)
+	return nil
+}
+
+// Value sends the amount as exact decimal text, for a numeric parameter.
+func (c Cents) Value() (driver.Value, error) { return c.String(), nil }
+
+// Total is a sum of balances: exact, to the cent, of any size (a sum of numeric(15,2)
+// balances is numeric without bound in SQL, and one customer or the whole bank may hold
+// more than an int64 of cents). It is kept as canonical text ("-12.30", "0.00"), so two
+// Totals are equal exactly when == says so.
+type Total struct{ s string }
+
+// TotalOf is c as a Total.
+func TotalOf(c Cents) Total { return Total{c.String()} }
+
+// ParseTotal reads a decimal with at most two significant decimals and an optional
+// leading minus sign, of any length.
+func ParseTotal(s string) (Total, error) {
+	neg := false
+	if rest, ok := strings.CutPrefix(s, "-"); ok {
+		neg, s = true, rest
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	if (whole == "" && frac == "") || !allDigits(whole) || !allDigits(frac) {
+		return Total{}, errSyntax
+	}
+	frac = strings.TrimRight(frac, "0")
+	if len(frac) > 2 {
+		return Total{}, errPlaces
+	}
+	whole = strings.TrimLeft(whole, "0")
+	if whole == "" {
+		whole = "0"
+	}
+	t := whole + "." + frac + strings.Repeat("0", 2-len(frac))
+	if neg && t != "0.00" {
+		t = "-" + t
+	}
+	return Total{t}, nil
+}
+
+// String renders the total with exactly two decimals.
+func (t Total) String() string {
+	if t.s == "" {
+		return "0.00"
+	}
+	return t.s
+}
+
+// Cents is the total as Cents, when it fits.
+func (t Total) Cents() (Cents, error) {
+	v, err := parseSigned(t.String(), 2)
+	return Cents(v), err
+}
+
+// Cmp compares two totals: -1, 0 or +1.
+func (t Total) Cmp(u Total) int { return t.big().Cmp(u.big()) }
+
+func (t Total) big() *big.Int {
+	n, _ := new(big.Int).SetString(strings.Replace(t.String(), ".", "", 1), 10)
+	return n
+}
+
+// Scan reads a numeric sum as text.
+func (t *Total) Scan(src any) error {
+	s, err := fromDB(src)
+	if err != nil {
+		return err
+	}
+	v, err := ParseTotal(s)
+	if err != nil {
+		return fmt.Errorf("unexpected money total %q from the database: %w", s, err)
+	}
+	*t = v
+	return nil
+}
+
+// Value sends the total as exact decimal text.
+func (t Total) Value() (driver.Value, error) { return t.String(), nil }

@@ -88,3 +88,74 @@ func FuzzParseCents(f *testing.F) {
 		}
 	})
 }
+
+func TestTotal(t *testing.T) {
+	tests := []struct {
+		in, want, wantErr string
+	}{
+		{in: "0", want: "0.00"},
+		{in: "-0.00", want: "0.00"},
+		{in: "12.5", want: "12.50"},
+		{in: "007.10", want: "7.10"},
+		{in: "-3.05", want: "-3.05"},
+		// Past an int64 of cents: a sum of balances has no bound.
+		{in: "110000000000000000000.01", want: "110000000000000000000.01"},
+		{in: "1.005", wantErr: "too many decimal places"},
+		{in: "NaN", wantErr: "not a decimal"},
+		{in: "1e5", wantErr: "not a decimal"},
+		{in: "", wantErr: "not a decimal"},
+		{in: "--1", wantErr: "not a decimal"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			var got Total
+			err := got.Scan([]byte(tt.in))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Scan(%q) = %v, %v; want error containing %q", tt.in, got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got.String() != tt.want {
+				t.Fatalf("Scan(%q) = %v, %v; want %s", tt.in, got, err, tt.want)
+			}
+		})
+	}
+	big, _ := ParseTotal("92233720368547758.08") // one cent more than an int64 of cents
+	if _, err := big.Cents(); err == nil {
+		t.Error("Cents() of a total beyond int64 did not fail")
+	}
+	if big.Cmp(TotalOf(MaxCents)) != 1 || TotalOf(5).Cmp(TotalOf(7)) != -1 || TotalOf(7).Cmp(TotalOf(7)) != 0 {
+		t.Error("Cmp orders totals wrongly")
+	}
+	if TotalOf(1234) != (Total{"12.34"}) {
+		t.Error("TotalOf is not canonical")
+	}
+	var c Cents
+	if err := c.Scan(float64(1.5)); err == nil || !strings.Contains(err.Error(), "cast it to text") {
+		t.Errorf("Scan of a float64 = %v; want a refusal", err)
+	}
+	if err := c.Scan("-12.34"); err != nil || c != -1234 {
+		t.Errorf("Scan(-12.34) = %v, %v", c, err)
+	}
+	if v, err := Cents(1234).Value(); err != nil || v != "12.34" {
+		t.Errorf("Value() = %v, %v", v, err)
+	}
+}
+
+func FuzzTotal(f *testing.F) {
+	for _, s := range []string{"0", "12.34", "-1.5", "99999999999999999999.99", "1.", ".5"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := ParseTotal(s)
+		if err != nil {
+			return
+		}
+		// Canonical: parsing its own text gives it back.
+		b, err := ParseTotal(a.String())
+		if err != nil || a != b || a.Cmp(b) != 0 {
+			t.Fatalf("%q -> %q -> %q, %v", s, a, b, err)
+		}
+	})
+}
