@@ -10,10 +10,12 @@ import (
 	"funwithbanking/client/internal/money"
 )
 
-// Session is one dedicated connection. Writes go through a Session, never through the
-// pool: database/sql re-sends a statement on a fresh pooled connection when the driver
-// reports a bad connection, and a transfer whose connection died after it committed would
-// then happen twice. On a Session the caller sees the lost connection and decides.
+// Session is one dedicated connection. Transfers and Robinhood go through a Session, never
+// through the pool: database/sql re-sends a statement on a fresh pooled connection when
+// the driver reports a bad connection, and a transfer whose connection died after it
+// committed would then happen twice. On a Session the caller sees the lost connection and
+// decides. (A populate is one transaction on one pooled connection: database/sql never
+// re-sends inside a transaction, and a lost one rolls back whole.)
 type Session struct {
 	conn     *sql.Conn
 	retries  int64

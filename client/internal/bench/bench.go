@@ -499,7 +499,11 @@ func (s *state) txStatus(ctx context.Context, sess *bank.Session, xid string) st
 		if status != "in progress" {
 			return status
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return "unknown"
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 	return "unknown"
 }

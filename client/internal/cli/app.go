@@ -58,33 +58,11 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-func newApp(stdout, stderr io.Writer) *ucli.App {
-	onUsage := func(_ *ucli.Context, err error, _ bool) error { return usageError{err} }
-	populateFlags := []ucli.Flag{
-		&ucli.IntFlag{Name: "customers", Value: gen.DefaultCustomers, Usage: "how many customers to make"},
-		&ucli.IntFlag{Name: "max-accounts", Value: gen.DefaultMaxAccounts, Usage: "each customer holds 1..`M` accounts (random per customer), joint ones included"},
-		&ucli.Uint64Flag{Name: "seed", Value: gen.DefaultSeed, Usage: "the same seed makes the same bank"},
-		&ucli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: "goroutines making data (the data do not depend on it)"},
-	}
-	formatFlag := &ucli.StringFlag{Name: "format", Value: FormatTable, Usage: "table, json or csv"}
-	limitFlags := []ucli.Flag{
-		&ucli.IntFlag{Name: "limit", Value: DefaultLimit, Usage: "how many rows"},
-		formatFlag,
-	}
-	report := func(name, usage string, run func(*ucli.Context, *bank.DB, int) (*result, error)) *ucli.Command {
-		return &ucli.Command{
-			Name: name, Usage: usage, Flags: limitFlags, OnUsageError: onUsage,
-			Action: func(c *ucli.Context) error {
-				limit := c.Int("limit")
-				if err := checkRange("limit", limit, 1, maxSQLInt); err != nil {
-					return err
-				}
-				return call(c, func(db *bank.DB) (*result, error) { return run(c, db, limit) })
-			},
-		}
-	}
+// onUsage makes urfave's flag-parsing errors usage errors (exit status 2).
+func onUsage(_ *ucli.Context, err error, _ bool) error { return usageError{err} }
 
-	app := &ucli.App{
+func newApp(stdout, stderr io.Writer) *ucli.App {
+	return &ucli.App{
 		Name:           "client",
 		Usage:          "Fun With Banking: fill the bank with seeded mock data and call its functions over ODBC",
 		Writer:         stdout,
@@ -101,122 +79,176 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 			&ucli.DurationFlag{Name: "lock-timeout", Value: bank.DefaultLockTimeout, Usage: "the server gives up waiting for a lock after this long"},
 		},
 		Commands: []*ucli.Command{
-			{
-				Name: "populate", Usage: "replace the bank with a seeded mock bank, in one transaction",
-				Flags: populateFlags, OnUsageError: onUsage,
-				Action: func(c *ucli.Context) error {
-					cfg, workers, err := populateConfig(c)
-					if err != nil {
-						return err
-					}
-					return withDB(c, func(db *bank.DB) error {
-						_, err := populate(c, db, cfg, workers, stdout)
-						return err
-					})
-				},
-			},
-			{
-				Name: "call", Usage: "call one of the bank's functions and print what it returns",
-				OnUsageError: onUsage, Action: unknownCommand,
-				Subcommands: []*ucli.Command{
-					report("top-states", "states with the highest average customer balance (bank.top_states)",
-						func(c *ucli.Context, db *bank.DB, limit int) (*result, error) { return topStates(c.Context, db, limit) }),
-					report("top-customers", "customers with the highest total balance (bank.top_customers)",
-						func(c *ucli.Context, db *bank.DB, limit int) (*result, error) {
-							return customers(c.Context, db, limit, true)
-						}),
-					report("bottom-customers", "customers with the lowest total balance (bank.bottom_customers)",
-						func(c *ucli.Context, db *bank.DB, limit int) (*result, error) {
-							return customers(c.Context, db, limit, false)
-						}),
-					{
-						Name: "robinhood", Usage: "Operation Robinhood (bank.robinhood), in one transaction",
-						OnUsageError: onUsage,
-						Flags: []ucli.Flag{
-							&ucli.StringFlag{Name: "percent", Value: DefaultPercent, Usage: "share of each donor's largest account, more than 0 and at most 100"},
-							&ucli.IntFlag{Name: "count", Value: DefaultCount, Usage: "how many donors, and how many recipients"},
-							formatFlag,
-						},
-						Action: func(c *ucli.Context) error {
-							percent, err := parsePercent(c.String("percent"))
-							if err != nil {
-								return err
-							}
-							count := c.Int("count")
-							if err := checkRange("count", count, 1, maxSQLInt); err != nil {
-								return err
-							}
-							return call(c, func(db *bank.DB) (*result, error) { return robinhood(c.Context, db, percent, count) })
-						},
-					},
-					{
-						Name: "transfer", Usage: "move money between two accounts (bank.transfer)",
-						OnUsageError: onUsage,
-						Flags: []ucli.Flag{
-							&ucli.Int64Flag{Name: "from", Usage: "account to take from"},
-							&ucli.Int64Flag{Name: "to", Usage: "account to pay into"},
-							&ucli.StringFlag{Name: "amount", Usage: "dollars, at most two decimals, e.g. 12.50"},
-							formatFlag,
-						},
-						Action: func(c *ucli.Context) error {
-							if err := requireFlags(c, "from", "to", "amount"); err != nil {
-								return err
-							}
-							from, to := c.Int64("from"), c.Int64("to")
-							amount, err := parseTransfer(from, to, c.String("amount"))
-							if err != nil {
-								return err
-							}
-							return call(c, func(db *bank.DB) (*result, error) { return transfer(c.Context, db, from, to, amount) })
-						},
-					},
-					{
-						Name: "audit", Usage: "count everything and add up all the money (bank.audit)",
-						OnUsageError: onUsage,
-						Flags:        []ucli.Flag{formatFlag},
-						Action: func(c *ucli.Context) error {
-							return call(c, func(db *bank.DB) (*result, error) { return audit(c.Context, db) })
-						},
-					},
-				},
-			},
-			{
-				Name: "inspect", Usage: "profile the loaded bank: states beside the US population, accounts per customer, joint accounts, households, balance percentiles",
-				Flags: limitFlags, OnUsageError: onUsage,
-				Action: func(c *ucli.Context) error {
-					limit := c.Int("limit")
-					if err := checkRange("limit", limit, 1, maxSQLInt); err != nil {
-						return err
-					}
-					format, err := checkFormat(c)
-					if err != nil {
-						return err
-					}
-					return withDB(c, func(db *bank.DB) error {
-						sections, err := inspect(c.Context, db, limit)
-						if err != nil {
-							return err
-						}
-						return writeSections(c.App.Writer, format, sections)
-					})
-				},
-			},
+			populateCommand(),
+			callCommand(),
+			inspectCommand(),
 			benchCommand(onUsage),
 			waitCommand(onUsage),
+			demoCommand(),
+		},
+	}
+}
+
+func populateFlags() []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.IntFlag{Name: "customers", Value: gen.DefaultCustomers, Usage: "how many customers to make"},
+		&ucli.IntFlag{Name: "max-accounts", Value: gen.DefaultMaxAccounts, Usage: "each customer holds 1..`M` accounts (random per customer), joint ones included"},
+		&ucli.Uint64Flag{Name: "seed", Value: gen.DefaultSeed, Usage: "the same seed makes the same bank"},
+		&ucli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: "goroutines making data (the data do not depend on it)"},
+	}
+}
+
+func formatFlag() ucli.Flag {
+	return &ucli.StringFlag{Name: "format", Value: FormatTable, Usage: "table, json or csv"}
+}
+
+func limitFlags() []ucli.Flag {
+	return []ucli.Flag{&ucli.IntFlag{Name: "limit", Value: DefaultLimit, Usage: "how many rows"}, formatFlag()}
+}
+
+func populateCommand() *ucli.Command {
+	return &ucli.Command{
+		Name: "populate", Usage: "replace the bank with a seeded mock bank, in one transaction",
+		Flags: populateFlags(), OnUsageError: onUsage,
+		Action: func(c *ucli.Context) error {
+			cfg, workers, err := populateConfig(c)
+			if err != nil {
+				return err
+			}
+			return withDB(c, func(db *bank.DB) error {
+				_, err := populate(c, db, cfg, workers, c.App.Writer)
+				return err
+			})
+		},
+	}
+}
+
+func demoCommand() *ucli.Command {
+	return &ucli.Command{
+		Name: "demo", Usage: "populate, report, Robinhood, report again, and audit: what the seed's test script did",
+		Flags: populateFlags(), OnUsageError: onUsage,
+		Action: func(c *ucli.Context) error {
+			cfg, workers, err := populateConfig(c)
+			if err != nil {
+				return err
+			}
+			return withDB(c, func(db *bank.DB) error { return demo(c, db, cfg, workers, c.App.Writer, c.App.ErrWriter) })
+		},
+	}
+}
+
+func inspectCommand() *ucli.Command {
+	return &ucli.Command{
+		Name: "inspect", Usage: "profile the loaded bank: states beside the US population, accounts per customer, joint accounts, households, balance percentiles",
+		Flags: limitFlags(), OnUsageError: onUsage,
+		Action: func(c *ucli.Context) error {
+			limit := c.Int("limit")
+			if err := checkRange("limit", limit, 1, maxSQLInt); err != nil {
+				return err
+			}
+			format, err := checkFormat(c)
+			if err != nil {
+				return err
+			}
+			return withDB(c, func(db *bank.DB) error {
+				sections, err := inspect(c.Context, db, limit)
+				if err != nil {
+					return err
+				}
+				return writeSections(c.App.Writer, format, sections)
+			})
+		},
+	}
+}
+
+// callCommand holds one subcommand per function of the bank.
+func callCommand() *ucli.Command {
+	return &ucli.Command{
+		Name: "call", Usage: "call one of the bank's functions and print what it returns",
+		OnUsageError: onUsage, Action: unknownCommand,
+		Subcommands: []*ucli.Command{
+			reportCommand("top-states", "states with the highest average customer balance (bank.top_states)",
+				func(ctx context.Context, db *bank.DB, limit int) (*result, error) { return topStates(ctx, db, limit) }),
+			reportCommand("top-customers", "customers with the highest total balance (bank.top_customers)",
+				func(ctx context.Context, db *bank.DB, limit int) (*result, error) {
+					return customers(ctx, db, limit, true)
+				}),
+			reportCommand("bottom-customers", "customers with the lowest total balance (bank.bottom_customers)",
+				func(ctx context.Context, db *bank.DB, limit int) (*result, error) {
+					return customers(ctx, db, limit, false)
+				}),
+			robinhoodCommand(),
+			transferCommand(),
 			{
-				Name: "demo", Usage: "populate, report, Robinhood, report again, and audit: what the seed's test script did",
-				Flags: populateFlags, OnUsageError: onUsage,
+				Name: "audit", Usage: "count everything and add up all the money (bank.audit)",
+				OnUsageError: onUsage,
+				Flags:        []ucli.Flag{formatFlag()},
 				Action: func(c *ucli.Context) error {
-					cfg, workers, err := populateConfig(c)
-					if err != nil {
-						return err
-					}
-					return withDB(c, func(db *bank.DB) error { return demo(c, db, cfg, workers, stdout, stderr) })
+					return call(c, func(db *bank.DB) (*result, error) { return audit(c.Context, db) })
 				},
 			},
 		},
 	}
-	return app
+}
+
+func reportCommand(name, usage string, run func(context.Context, *bank.DB, int) (*result, error)) *ucli.Command {
+	return &ucli.Command{
+		Name: name, Usage: usage, Flags: limitFlags(), OnUsageError: onUsage,
+		Action: func(c *ucli.Context) error {
+			limit := c.Int("limit")
+			if err := checkRange("limit", limit, 1, maxSQLInt); err != nil {
+				return err
+			}
+			return call(c, func(db *bank.DB) (*result, error) { return run(c.Context, db, limit) })
+		},
+	}
+}
+
+func robinhoodCommand() *ucli.Command {
+	return &ucli.Command{
+		Name: "robinhood", Usage: "Operation Robinhood (bank.robinhood), in one transaction",
+		OnUsageError: onUsage,
+		Flags: []ucli.Flag{
+			&ucli.StringFlag{Name: "percent", Value: DefaultPercent, Usage: "share of each donor's largest account, more than 0 and at most 100"},
+			&ucli.IntFlag{Name: "count", Value: DefaultCount, Usage: "how many donors, and how many recipients"},
+			formatFlag(),
+		},
+		Action: func(c *ucli.Context) error {
+			percent, err := parsePercent(c.String("percent"))
+			if err != nil {
+				return err
+			}
+			count := c.Int("count")
+			if err := checkRange("count", count, 1, maxSQLInt); err != nil {
+				return err
+			}
+			return call(c, func(db *bank.DB) (*result, error) { return robinhood(c.Context, db, percent, count) })
+		},
+	}
+}
+
+func transferCommand() *ucli.Command {
+	return &ucli.Command{
+		Name: "transfer", Usage: "move money between two accounts (bank.transfer)",
+		OnUsageError: onUsage,
+		Flags: []ucli.Flag{
+			&ucli.Int64Flag{Name: "from", Usage: "account to take from"},
+			&ucli.Int64Flag{Name: "to", Usage: "account to pay into"},
+			&ucli.StringFlag{Name: "amount", Usage: "dollars, at most two decimals, e.g. 12.50"},
+			formatFlag(),
+		},
+		Action: func(c *ucli.Context) error {
+			if err := requireFlags(c, "from", "to", "amount"); err != nil {
+				return err
+			}
+			from, to := c.Int64("from"), c.Int64("to")
+			amount, err := parseTransfer(from, to, c.String("amount"))
+			if err != nil {
+				return err
+			}
+			return call(c, func(db *bank.DB) (*result, error) { return transfer(c.Context, db, from, to, amount) })
+		},
+	}
 }
 
 // unknownCommand is the Action of the app and of commands that only hold subcommands: with
@@ -355,91 +387,4 @@ func populate(c *ucli.Context, db *bank.DB, cfg gen.Config, workers int, stdout 
 		cfg.Seed, s.Customers, s.Accounts, s.Joint, s.Links, s.Total)
 	fmt.Fprintf(c.App.ErrWriter, "populate took %s\n", time.Since(start).Round(time.Millisecond))
 	return s, nil
-}
-
-var (
-	stateCols    = []column{{"state", text}, {"customers", number}, {"avg_balance", dollars}}
-	customerCols = []column{{"customer_id", number}, {"first_name", text}, {"last_name", text},
-		{"state", text}, {"accounts", number}, {"total_balance", dollars}}
-	moveCols = []column{{"from_customer", number}, {"from_account", number}, {"to_customer", number},
-		{"to_account", number}, {"amount", dollars}}
-	transferCols = []column{{"from_account", number}, {"from_balance", dollars}, {"to_account", number}, {"to_balance", dollars}}
-	auditCols    = []column{{"customers", number}, {"accounts", number}, {"links", number},
-		{"total_balance", dollars}, {"negative_balances", number}}
-)
-
-func topStates(ctx context.Context, db *bank.DB, limit int) (*result, error) {
-	rows, err := db.TopStates(ctx, limit)
-	if err != nil {
-		return nil, fmt.Errorf("top-states: %w", err)
-	}
-	r := &result{title: fmt.Sprintf("Top %d states by average customer balance", limit), cols: stateCols}
-	for _, s := range rows {
-		r.add(s.State, s.Customers, s.AvgBalance)
-	}
-	return r, nil
-}
-
-func customers(ctx context.Context, db *bank.DB, limit int, top bool) (*result, error) {
-	fetch, name, title := db.TopCustomers, "top-customers", "Top %d customers by total balance"
-	if !top {
-		fetch, name, title = db.BottomCustomers, "bottom-customers", "Bottom %d customers by total balance"
-	}
-	rows, err := fetch(ctx, limit)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	r := &result{title: fmt.Sprintf(title, limit), cols: customerCols}
-	for _, cu := range rows {
-		r.add(cu.CustomerID, cu.FirstName, cu.LastName, cu.State, cu.Accounts, cu.TotalBalance)
-	}
-	return r, nil
-}
-
-func robinhood(ctx context.Context, db *bank.DB, percent string, count int) (*result, error) {
-	moves, err := db.Robinhood(ctx, percent, count)
-	if err != nil {
-		return nil, fmt.Errorf("robinhood: %w", err)
-	}
-	r := &result{
-		title: fmt.Sprintf("Operation Robinhood: %s%% of the largest account of each of the %d richest, to the %d poorest",
-			trimDecimal(percent), count, count),
-		cols: moveCols,
-	}
-	for _, m := range moves {
-		r.add(m.FromCustomer, m.FromAccount, m.ToCustomer, m.ToAccount, m.Amount)
-	}
-	return r, nil
-}
-
-// trimDecimal drops trailing zeros after a decimal point: "12.5000" is "12.5", "10.0000" is "10".
-func trimDecimal(s string) string {
-	if !strings.Contains(s, ".") {
-		return s
-	}
-	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
-}
-
-func transfer(ctx context.Context, db *bank.DB, from, to int64, amount money.Cents) (*result, error) {
-	t, err := db.Transfer(ctx, from, to, amount)
-	if err != nil {
-		return nil, fmt.Errorf("transfer: %w", err)
-	}
-	r := &result{title: fmt.Sprintf("Transferred %s from account %d to account %d", amount, from, to), cols: transferCols}
-	r.add(t.FromAccount, t.FromBalance, t.ToAccount, t.ToBalance)
-	return r, nil
-}
-
-func audit(ctx context.Context, db *bank.DB) (*result, error) {
-	a, err := db.Audit(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("audit: %w", err)
-	}
-	return auditResult("Audit", a), nil
-}
-
-func auditResult(title string, a bank.Audit) *result {
-	r := &result{title: title, cols: auditCols}
-	r.add(a.Customers, a.Accounts, a.Links, a.TotalBalance, a.NegativeBalances)
-	return r
 }

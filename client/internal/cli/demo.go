@@ -64,7 +64,9 @@ func demo(c *ucli.Context, db *bank.DB, cfg gen.Config, workers int, stdout, std
 		return fmt.Errorf("audit: %w", err)
 	}
 	fmt.Fprintln(stdout)
-	auditResult("Audit after Robinhood", after).write(stdout, FormatTable)
+	if err := auditResult("Audit after Robinhood", after).write(stdout, FormatTable); err != nil {
+		return err
+	}
 	if after != before {
 		return fmt.Errorf("robinhood did not conserve the bank: before %+v, after %+v", before, after)
 	}
