@@ -7,8 +7,8 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"funwithbanking/client/internal/bank"
-	"funwithbanking/client/internal/bench"
 	"funwithbanking/client/internal/money"
+	"funwithbanking/client/internal/workload"
 )
 
 func benchCommand(onUsage ucli.OnUsageErrorFunc) *ucli.Command {
@@ -16,13 +16,13 @@ func benchCommand(onUsage ucli.OnUsageErrorFunc) *ucli.Command {
 		Name:  "bench",
 		Usage: "move money between random accounts from many connections while readers check the total; then prove nothing was lost",
 		Flags: []ucli.Flag{
-			&ucli.IntFlag{Name: "workers", Value: bench.DefaultWorkers, Usage: "connections sending transfers"},
-			&ucli.IntFlag{Name: "readers", Value: bench.DefaultReaders, Usage: "connections checking the total in one snapshot after another"},
-			&ucli.DurationFlag{Name: "duration", Value: bench.DefaultDuration, Usage: "how long to run"},
+			&ucli.IntFlag{Name: "workers", Value: workload.DefaultWorkers, Usage: "connections sending transfers"},
+			&ucli.IntFlag{Name: "readers", Value: workload.DefaultReaders, Usage: "connections checking the total in one snapshot after another"},
+			&ucli.DurationFlag{Name: "duration", Value: workload.DefaultDuration, Usage: "how long to run"},
 			&ucli.Int64Flag{Name: "transfers", Usage: "send this many transfers in all, instead of running for --duration"},
-			&ucli.DurationFlag{Name: "robinhood-every", Value: bench.DefaultRobinhoodEvery, Usage: "run Operation Robinhood this often (0: never)"},
-			&ucli.Uint64Flag{Name: "seed", Value: bench.DefaultSeed, Usage: "seeds each worker's choice of accounts and amounts"},
-			&ucli.StringFlag{Name: "max-amount", Value: bench.DefaultMaxAmount.String(), Usage: "each transfer moves 0.01 up to this many dollars"},
+			&ucli.DurationFlag{Name: "robinhood-every", Value: workload.DefaultRobinhoodEvery, Usage: "run Operation Robinhood this often (0: never)"},
+			&ucli.Uint64Flag{Name: "seed", Value: workload.DefaultSeed, Usage: "seeds each worker's choice of accounts and amounts"},
+			&ucli.StringFlag{Name: "max-amount", Value: workload.DefaultMaxAmount.String(), Usage: "each transfer moves 0.01 up to this many dollars"},
 			&ucli.IntFlag{Name: "accounts", Usage: "pick among the first N accounts only (0: all); fewer means more contention"},
 		},
 		OnUsageError: onUsage,
@@ -33,7 +33,7 @@ func benchCommand(onUsage ucli.OnUsageErrorFunc) *ucli.Command {
 			}
 			return withDB(c, func(db *bank.DB) error {
 				progress := progressLine(c.App.ErrWriter)
-				r, err := bench.Run(c.Context, db, cfg, progress)
+				r, err := workload.Run(c.Context, db, cfg, progress)
 				if progress != nil {
 					fmt.Fprint(c.App.ErrWriter, "\r\033[K")
 				}
@@ -54,8 +54,8 @@ func benchCommand(onUsage ucli.OnUsageErrorFunc) *ucli.Command {
 	}
 }
 
-func benchConfig(c *ucli.Context) (bench.Config, error) {
-	cfg := bench.Config{
+func benchConfig(c *ucli.Context) (workload.Config, error) {
+	cfg := workload.Config{
 		Workers: c.Int("workers"), Readers: c.Int("readers"), Duration: c.Duration("duration"),
 		Transfers: c.Int64("transfers"), RobinhoodEvery: c.Duration("robinhood-every"),
 		Seed: c.Uint64("seed"), Accounts: c.Int("accounts"),
@@ -76,11 +76,11 @@ func benchConfig(c *ucli.Context) (bench.Config, error) {
 
 // progressLine rewrites one status line on a terminal; it is nil, and the bench quiet,
 // when stderr is a file or a pipe.
-func progressLine(w io.Writer) func(bench.Progress) {
+func progressLine(w io.Writer) func(workload.Progress) {
 	if !isTerminal(w) {
 		return nil
 	}
-	return func(p bench.Progress) {
+	return func(p workload.Progress) {
 		fmt.Fprintf(w, "\r\033[K%5.0fs  %d committed (%.0f/s)  %d refused  %d reads  %d robinhoods  %d in doubt  %d errors",
 			p.Elapsed.Seconds(), p.Committed, float64(p.Committed)/max(p.Elapsed.Seconds(), 1e-9), p.Refused,
 			p.Reads, p.Robinhoods, p.InDoubt, p.Errors)

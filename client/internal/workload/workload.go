@@ -1,9 +1,9 @@
-// Package bench is the bank's "bank test", after Jepsen's bank workload and CockroachDB's
-// `workload run bank`: workers move money between random accounts while Robinhood runs now
+// Package workload is the bank test behind `client bench`, after Jepsen's bank workload
+// and CockroachDB's `workload run bank`: workers move money between random accounts while Robinhood runs now
 // and then and readers check, snapshot by snapshot, that the total never changes and no
 // balance goes negative. At the end, Check proves nothing was lost: every account's balance
 // is its start plus every movement that committed.
-package bench
+package workload
 
 import (
 	"context"
@@ -104,8 +104,8 @@ type Report struct {
 // OK is the verdict: no invariant broken, nothing lost.
 func (r *Report) OK() bool { return len(r.Violations) == 0 }
 
-// state is what the goroutines of one run share.
-type state struct {
+// runner is what the goroutines of one run share.
+type runner struct {
 	db     *bank.DB
 	cfg    Config
 	parent context.Context // the caller's: cancelled by Ctrl-C
@@ -138,7 +138,7 @@ func Run(ctx context.Context, db *bank.DB, cfg Config, progress func(Progress)) 
 	// read of a committed transfer's answer would make it look in doubt); the server's
 	// statement timeout bounds them. ctx only tells the loops to stop.
 	call := context.WithoutCancel(ctx)
-	s := &state{db: db, cfg: cfg, parent: ctx, tally: map[int64]money.Cents{}, byCode: map[string]int64{}}
+	s := &runner{db: db, cfg: cfg, parent: ctx, tally: map[int64]money.Cents{}, byCode: map[string]int64{}}
 
 	sess, err := db.Session(call)
 	if err != nil {
@@ -235,7 +235,7 @@ func Run(ctx context.Context, db *bank.DB, cfg Config, progress func(Progress)) 
 	return r, nil
 }
 
-func (s *state) progress(elapsed time.Duration) Progress {
+func (s *runner) progress(elapsed time.Duration) Progress {
 	return Progress{
 		Elapsed: elapsed, Committed: s.committed.Load(), Refused: s.refused.Load(), InDoubt: s.inDoubt.Load(),
 		Reads: s.reads.Load(), Robinhoods: s.robinhoods.Load(), Errors: s.errs.Load(), Reconnects: s.reconnects.Load(),
@@ -244,7 +244,7 @@ func (s *state) progress(elapsed time.Duration) Progress {
 
 // connect opens a session, waiting with backoff while the server is away (restarting),
 // for up to reconnectFor, or until the caller gives up.
-func (s *state) connect(ctx context.Context) (*bank.Session, error) {
+func (s *runner) connect(ctx context.Context) (*bank.Session, error) {
 	deadline := time.Now().Add(reconnectFor)
 	wait := 50 * time.Millisecond
 	for {
@@ -268,7 +268,7 @@ func (s *state) connect(ctx context.Context) (*bank.Session, error) {
 }
 
 // failed records an error that is not a refusal; a lost connection is replaced.
-func (s *state) failed(ctx context.Context, sess **bank.Session, err error) (ok bool) {
+func (s *runner) failed(ctx context.Context, sess **bank.Session, err error) (ok bool) {
 	code := bank.Code(err)
 	if code == "" {
 		code = "other"
@@ -294,7 +294,42 @@ func (s *state) failed(ctx context.Context, sess **bank.Session, err error) (ok 
 	return true
 }
 
-func (s *state) closeSession(sess *bank.Session) {
+// worker is one goroutine's dedicated connection: opened at its start, replaced when it
+// is lost, closed at its end.
+type worker struct {
+	run  *runner
+	call context.Context // never cancelled: see Run
+	sess *bank.Session   // nil once the connection is gone for good
+}
+
+// newWorker connects; false (the failure recorded) when it cannot.
+func (s *runner) newWorker(runCtx context.Context) (*worker, bool) {
+	w := &worker{run: s, call: context.WithoutCancel(runCtx)}
+	sess, err := s.connect(w.call)
+	if err != nil {
+		s.failed(w.call, &w.sess, err)
+		return w, false
+	}
+	w.sess = sess
+	return w, true
+}
+
+// fail records an error; false when the connection is lost and cannot be replaced.
+func (w *worker) fail(err error) bool { return w.run.failed(w.call, &w.sess, err) }
+
+// lastAnswerLost reports whether the server went away after the last answer, which makes
+// that answer's commit doubtful (see "An answer is not a commit" below).
+func (w *worker) lastAnswerLost() bool {
+	return w.sess != nil && bank.ConnectionLost(w.sess.Ping(w.call))
+}
+
+func (w *worker) close() {
+	if w.sess != nil {
+		w.run.closeSession(w.sess)
+	}
+}
+
+func (s *runner) closeSession(sess *bank.Session) {
 	if sess == nil {
 		return
 	}
@@ -312,11 +347,10 @@ func (s *state) closeSession(sess *bank.Session) {
 // commit happened; a lost connection means the earlier one is in doubt as well.
 // So each loop keeps its last answered transaction as suspect until the next exchange.
 
-func (s *state) transfers(runCtx context.Context, stop context.CancelFunc, worker int) {
-	call := context.WithoutCancel(runCtx)
-	// Seeded per worker, like the generator's batches: worker w always tries the same
+func (s *runner) transfers(runCtx context.Context, stop context.CancelFunc, n int) {
+	// Seeded per worker, like the generator's batches: worker n always tries the same
 	// transfers in the same order.
-	r := rand.New(rand.NewPCG(s.cfg.Seed, uint64(worker)))
+	r := rand.New(rand.NewPCG(s.cfg.Seed, uint64(n)))
 	tally := map[int64]money.Cents{}
 	var latencies []time.Duration
 	var suspect *Transfer
@@ -335,14 +369,12 @@ func (s *state) transfers(runCtx context.Context, stop context.CancelFunc, worke
 			suspect = nil
 		}
 	}
-	sess, err := s.connect(call)
+	w, ok := s.newWorker(runCtx)
 	defer func() {
-		if sess != nil {
-			if suspect != nil && bank.ConnectionLost(sess.Ping(call)) {
-				unconfirm()
-			}
-			s.closeSession(sess)
+		if suspect != nil && w.lastAnswerLost() {
+			unconfirm()
 		}
+		w.close()
 		s.mu.Lock()
 		for id, d := range tally {
 			s.tally[id] += d
@@ -350,8 +382,7 @@ func (s *state) transfers(runCtx context.Context, stop context.CancelFunc, worke
 		s.latencies = append(s.latencies, latencies...)
 		s.mu.Unlock()
 	}()
-	if err != nil {
-		s.failed(call, &sess, err)
+	if !ok {
 		return
 	}
 	for runCtx.Err() == nil {
@@ -366,7 +397,7 @@ func (s *state) transfers(runCtx context.Context, stop context.CancelFunc, worke
 		}
 		t := Transfer{From: s.ids[i], To: s.ids[j], Amount: 1 + money.Cents(r.Int64N(int64(s.cfg.MaxAmount)))}
 		began := time.Now()
-		_, err := sess.Transfer(call, t.From, t.To, t.Amount)
+		_, err := w.sess.Transfer(w.call, t.From, t.To, t.Amount)
 		switch {
 		case err == nil:
 			latencies = append(latencies, time.Since(began))
@@ -381,12 +412,12 @@ func (s *state) transfers(runCtx context.Context, stop context.CancelFunc, worke
 		case bank.ConnectionLost(err):
 			unconfirm()
 			doubt(t)
-			if !s.failed(call, &sess, err) {
+			if !w.fail(err) {
 				return
 			}
 		default:
 			suspect = nil
-			if !s.failed(call, &sess, err) {
+			if !w.fail(err) {
 				return
 			}
 		}
@@ -399,7 +430,7 @@ type robinhoodRun struct {
 	moves []bank.Move
 }
 
-func (s *state) robinhood(runCtx context.Context) {
+func (s *runner) robinhood(runCtx context.Context) {
 	call := context.WithoutCancel(runCtx)
 	var suspect *robinhoodRun
 	apply := func(moves []bank.Move, sign money.Cents) {
@@ -433,20 +464,17 @@ func (s *state) robinhood(runCtx context.Context) {
 			s.mu.Unlock()
 		}
 	}
-	sess, err := s.connect(call)
+	w, ok := s.newWorker(runCtx)
 	defer func() {
-		if sess != nil {
-			if suspect != nil && bank.ConnectionLost(sess.Ping(call)) {
-				if next, err := s.connect(call); err == nil {
-					settle(next, suspect.xid, suspect)
-					next.Close()
-				}
+		if suspect != nil && w.lastAnswerLost() {
+			if next, err := s.connect(call); err == nil {
+				settle(next, suspect.xid, suspect)
+				next.Close()
 			}
-			s.closeSession(sess)
 		}
+		w.close()
 	}()
-	if err != nil {
-		s.failed(call, &sess, err)
+	if !ok {
 		return
 	}
 	tick := time.NewTicker(s.cfg.RobinhoodEvery)
@@ -457,7 +485,7 @@ func (s *state) robinhood(runCtx context.Context) {
 		case <-runCtx.Done():
 			return
 		}
-		moves, xid, err := sess.Robinhood(call, robinhoodPercent, robinhoodCount)
+		moves, xid, err := w.sess.Robinhood(call, robinhoodPercent, robinhoodCount)
 		switch {
 		case err == nil:
 			s.robinhoods.Add(1)
@@ -467,21 +495,21 @@ func (s *state) robinhood(runCtx context.Context) {
 			s.mu.Unlock()
 			suspect = &robinhoodRun{xid, moves}
 		case bank.ConnectionLost(err):
-			if !s.failed(call, &sess, err) {
+			if !w.fail(err) {
 				return
 			}
 			if suspect != nil {
-				settle(sess, suspect.xid, suspect)
+				settle(w.sess, suspect.xid, suspect)
 				suspect = nil
 			}
 			var d *bank.InDoubtError
 			if errors.As(err, &d) {
 				xid = d.XID
 			}
-			settle(sess, xid, nil)
+			settle(w.sess, xid, nil)
 		default:
 			suspect = nil
-			if !s.failed(call, &sess, err) {
+			if !w.fail(err) {
 				return
 			}
 		}
@@ -490,7 +518,7 @@ func (s *state) robinhood(runCtx context.Context) {
 
 // txStatus waits for the fate of a transaction whose connection died: its backend may
 // still be finishing it.
-func (s *state) txStatus(ctx context.Context, sess *bank.Session, xid string) string {
+func (s *runner) txStatus(ctx context.Context, sess *bank.Session, xid string) string {
 	for range 100 {
 		status, err := sess.TxStatus(ctx, xid)
 		if err != nil {
@@ -510,22 +538,16 @@ func (s *state) txStatus(ctx context.Context, sess *bank.Session, xid string) st
 
 // reader checks the Jepsen invariants on one snapshot after another: the total is the
 // starting total to the cent, no balance is negative, no account came or went.
-func (s *state) reader(ctx context.Context) {
-	call := context.WithoutCancel(ctx)
-	sess, err := s.connect(call)
-	if err != nil {
-		s.failed(call, &sess, err)
+func (s *runner) reader(ctx context.Context) {
+	w, ok := s.newWorker(ctx)
+	defer w.close()
+	if !ok {
 		return
 	}
-	defer func() {
-		if sess != nil {
-			s.closeSession(sess)
-		}
-	}()
 	for ctx.Err() == nil {
-		a, err := sess.Audit(call)
+		a, err := w.sess.Audit(w.call)
 		if err != nil {
-			if !s.failed(call, &sess, err) {
+			if !w.fail(err) {
 				return
 			}
 			continue
