@@ -25,7 +25,7 @@ func TestDist(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%s: %d bytes", path, info.Size())
-	if info.Size() >= 100_000 {
+	if info.Size() >= 100*1024 {
 		t.Fatalf("%s is %d bytes, over 100 KB", path, info.Size())
 	}
 	f, err := os.Open(path)
