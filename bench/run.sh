@@ -15,8 +15,11 @@
 #   reports         each function through psql against hand-written SQL for the same answer
 #                   (bench/anchors/*.sql), median of 3 runs each, interleaved
 #   robinhood       bank.robinhood() against bench/anchors/robinhood.sql, both rolled back
-#   transfers/s     `client bench` (8 workers, only transfers) against pgbench's built-in
-#                   tpcb-like workload at 8 clients, one after the other
+#   stall           the longest transfer (2 pgbench clients) while one Robinhood runs, against
+#                   the plain ranking (every customer's total, then the top and bottom 10)
+#   transfers/s     `client bench --max-amount 0.01` (8 workers, only transfers, none refused)
+#                   against pgbench calling bank.transfer and against pgbench's tpcb-like, 8
+#                   clients each, with fsync on and off
 # An answer that differs from its anchor's fails the run (exit 1). A ratio outside its goal
 # is reported as MISSED; with --strict it fails the run too.
 set -euo pipefail
@@ -147,19 +150,68 @@ o=$(median3 "${ours[@]}"); a=$(median3 "${theirs[@]}"); r=$(calc "$o / $a")
 row "bank.robinhood()" "$(printf '%.0f ms' "$o")" "$(printf '%.0f ms' "$a")" "$(printf '%.2f' "$r")" \
     "$(verdict "$r" '<=' 1.2) (goal <= 1.2 x hand-written SQL)"
 
-# --- transfers: pgbench tpcb-like, then our bench, at the same number of clients ---------
+# --- Robinhood's stall: the longest transfer while a Robinhood runs ----------------------
+# Its anchor is the plain ranking a Robinhood must make: every customer's total, then the
+# richest and the poorest 10. Two pgbench clients move 0.01 between the first 2,000
+# accounts (topped up, so that none is refused) while one Robinhood runs, rolled back.
+rank_sql="WITH t AS MATERIALIZED (SELECT * FROM bank.customer_totals)
+SELECT (SELECT array_agg(customer_id) FROM (SELECT customer_id FROM t ORDER BY total DESC, customer_id LIMIT 10) a),
+       (SELECT array_agg(customer_id) FROM (SELECT customer_id FROM t ORDER BY total, customer_id LIMIT 10) b)"
+echo "bench: the plain ranking, and Robinhood's stall" >&2
+ranks=()
+for _ in 1 2 3; do ranks+=("$(ms bank "$rank_sql")"); done
+t_rank=$(median3 "${ranks[@]}")
+psql_ -d bank -c "UPDATE bank.accounts SET balance = balance + 1000 WHERE account_id <= 2000" >/dev/null
+cat >"$work/small.sql" <<'EOF'
+\set a random(1, :accounts)
+\set b random(1, :accounts - 1)
+\if :b >= :a
+\set b :b + 1
+\endif
+SELECT bank.transfer(:a, :b, 0.01);
+EOF
+mkdir -p "$work/stall" && chmod 777 "$work/stall"
+secs=$(awk -v o="$o" 'BEGIN { printf "%d", 2 * o / 1000 + 4 }') # o: Robinhood's median above
+(cd "$work/stall" && "$bindir/pgbench" -n -h 127.0.0.1 -p "$port" -U postgres -c 2 -j 2 -M prepared -T "$secs" \
+    -D accounts=2000 -l -f "$work/small.sql" bank >"$work/stall.out" 2>&1) &
+load=$!
+sleep 1
+ms bank BEGIN 'SELECT * FROM bank.robinhood()' ROLLBACK >/dev/null
+wait "$load" || { cat "$work/stall.out" >&2; die "pgbench failed during the stall test"; }
+t_stall=$(cat "$work"/stall/pgbench_log.* | awk '{ if ($3 > m) m = $3 } END { printf "%.3f", m / 1000 }')
+r=$(calc "$t_stall / $t_rank")
+row "Robinhood's stall (longest transfer)" "$(printf '%.0f ms' "$t_stall")" "$(printf '%.0f ms' "$t_rank")" "$(printf '%.2f' "$r")" \
+    "$(verdict "$r" '<=' 0.25) (goal <= 0.25 x the plain ranking)"
+
+# --- transfers: the same work through our client and through pgbench --------------------
+# Every account topped up to at least 100.00 and every transfer 0.01 between two distinct
+# random accounts, so that nothing is refused: `client bench --max-amount 0.01` against
+# pgbench calling bank.transfer (prepared) and against pgbench's built-in tpcb-like, 8
+# clients each, with fsync on and then off (the client's own cost shows more without it).
+psql_ -d bank -c "UPDATE bank.accounts SET balance = greatest(balance, 100)" >/dev/null
+accounts=$(psql_ -d bank -A -t -c "SELECT count(*) FROM bank.accounts")
 psql_ -d postgres -c "CREATE DATABASE pgb" >/dev/null
 "$bindir/pgbench" -h 127.0.0.1 -p "$port" -U postgres -i -q -s "$CLIENTS" pgb >/dev/null 2>&1
-echo "bench: pgbench tpcb-like, $CLIENTS clients, ${TPS_SECONDS}s" >&2
-tps_pgb=$("$bindir/pgbench" -h 127.0.0.1 -p "$port" -U postgres -c "$CLIENTS" -j 2 -M prepared -T "$TPS_SECONDS" pgb 2>/dev/null |
-    sed -n 's/^tps = \([0-9.]*\).*/\1/p')
-echo "bench: client bench, $CLIENTS workers, ${TPS_SECONDS}s" >&2
-BANK_DSN=$(dsn bank) "$client" bench --workers "$CLIENTS" --readers 0 --robinhood-every 0 --max-amount 100 \
-    --duration "${TPS_SECONDS}s" >"$work/bench.out" || { cat "$work/bench.out" >&2; die "client bench failed"; }
-tps_ours=$(sed -n 's/^transfers *\([0-9]*\) committed (\([0-9.]*\)\/s).*/\2/p' "$work/bench.out")
-r=$(calc "$tps_ours / $tps_pgb")
-row "transfers/s ($CLIENTS clients)" "$(printf '%.0f' "$tps_ours")" "$(printf '%.0f' "$tps_pgb")" "$(printf '%.2f' "$r")" \
-    "$(verdict "$r" '>=' 1) (goal >= pgbench tpcb-like; ours committed only)"
+pgb_tps() {
+    "$bindir/pgbench" -n -h 127.0.0.1 -p "$port" -U postgres -c "$CLIENTS" -j 2 -M prepared -T "$TPS_SECONDS" "$@" 2>/dev/null |
+        sed -n 's/^tps = \([0-9.]*\).*/\1/p'
+}
+for fsync in on off; do
+    psql_ -d postgres -c "ALTER SYSTEM SET fsync = $fsync" -c "SELECT pg_reload_conf()" >/dev/null
+    echo "bench: transfers, fsync $fsync: pgbench tpcb-like, pgbench calling bank.transfer, client bench; $CLIENTS clients, ${TPS_SECONDS}s each" >&2
+    tps_tpcb=$(pgb_tps pgb)
+    tps_call=$(pgb_tps -D accounts="$accounts" -f "$work/small.sql" bank)
+    BANK_DSN=$(dsn bank) "$client" bench --workers "$CLIENTS" --readers 0 --robinhood-every 0 --max-amount 0.01 \
+        --duration "${TPS_SECONDS}s" >"$work/bench.out" || { cat "$work/bench.out" >&2; die "client bench failed"; }
+    tps_ours=$(sed -n 's/^transfers .*; \([0-9.]*\) calls\/s$/\1/p' "$work/bench.out")
+    r=$(calc "$tps_ours / $tps_call")
+    row "transfers/s, fsync $fsync" "$(printf '%.0f' "$tps_ours")" "$(printf '%.0f' "$tps_call")" "$(printf '%.2f' "$r")" \
+        "$(verdict "$r" '>=' 0.65) (goal >= 0.65 x pgbench calling bank.transfer)"
+    r=$(calc "$tps_ours / $tps_tpcb")
+    row "transfers/s, fsync $fsync" "$(printf '%.0f' "$tps_ours")" "$(printf '%.0f' "$tps_tpcb")" "$(printf '%.2f' "$r")" \
+        "$(verdict "$r" '>=' 1.2) (goal >= 1.2 x pgbench tpcb-like)"
+done
+psql_ -d postgres -c "ALTER SYSTEM RESET fsync" -c "SELECT pg_reload_conf()" >/dev/null
 
 printf '%-34s %14s %14s %7s  %s\n' "figure" "ours" "anchor" "ratio" "verdict"
 printf '%s\n' "${rows[@]}"

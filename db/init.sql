@@ -121,35 +121,6 @@ COMMENT ON FUNCTION bank.on_citus() IS
 
 SELECT bank.create_keys();
 
--- A load is bank.load_begin() (keys dropped, tables emptied), the new rows, then
--- bank.load_finish() (keys back): a transaction that commits between the two would leave a
--- bank without keys. load_begin() inserts and deletes one guard row with bank.load_guard
--- set, which queues this deferred trigger exactly once; load_finish() fires it early (SET
--- CONSTRAINTS ... IMMEDIATE, as ALTER TABLE refuses a table with pending trigger events)
--- after marking the load finished. A COMMIT before that fires it unmarked, and it refuses
--- the commit. Other inserts only pay for the WHEN test.
-CREATE FUNCTION bank.load_guard() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = bank, pg_temp
-AS $$
-BEGIN
-    IF current_setting('bank.load_finished', true) IS DISTINCT FROM 'yes' THEN
-        RAISE EXCEPTION 'a load begun with bank.load_begin() must end with bank.load_finish() before COMMIT; '
-                        'nothing was changed'
-            USING ERRCODE = 'BK007';
-    END IF;
-    RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION bank.load_guard() IS
-    'The deferred trigger behind every load: refuses (BK007) a COMMIT after bank.load_begin() without bank.load_finish().';
-CREATE CONSTRAINT TRIGGER customers_load_guard
-    AFTER INSERT ON bank.customers
-    DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW
-    WHEN (current_setting('bank.load_guard', true) = 'armed')
-    EXECUTE FUNCTION bank.load_guard();
-
 -- bank_reader may read the bank and call the reports, audit and profile functions, but never
 -- move money: db/procedures.sql grants it EXECUTE on those alone. Roles belong to the whole
 -- cluster, so a second bank database on the same server finds it already there.

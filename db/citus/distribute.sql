@@ -21,7 +21,8 @@
 SELECT bank.drop_keys();
 -- The load guard is a deferred trigger that Citus would run on the workers' placements,
 -- where the coordinator's setting that arms it is not seen: on Citus, bank.load_begin()
--- refuses autocommit by itself instead (docs/citus.md).
+-- refuses autocommit by itself instead (docs/citus.md), and db/procedures.sql, loaded
+-- again below, does not make it again.
 DROP TRIGGER customers_load_guard ON bank.customers;
 SELECT create_reference_table('bank.customers');
 SELECT create_distributed_table('bank.accounts', 'account_id', shard_count => :shards);

@@ -20,6 +20,7 @@ type Session struct {
 	conn     *sql.Conn
 	retries  int64
 	transfer *sql.Stmt // prepared on first use: one round trip a transfer after that
+	move     *sql.Stmt // the same call, for Move
 	broken   bool      // the connection was lost: see Close
 }
 
@@ -41,8 +42,10 @@ func (s *Session) Close() error {
 		s.conn.Raw(func(any) error { return driver.ErrBadConn }) // database/sql discards it
 		return s.conn.Close()
 	}
-	if s.transfer != nil {
-		s.transfer.Close()
+	for _, st := range []*sql.Stmt{s.transfer, s.move} {
+		if st != nil {
+			st.Close()
+		}
 	}
 	return s.conn.Close()
 }
@@ -106,6 +109,25 @@ func (s *Session) Transfer(ctx context.Context, from, to int64, amount money.Cen
 		return translate(err)
 	})
 	return r, s.mark(err)
+}
+
+// Move is Transfer for a caller that needs only whether the money moved: bank.transfer
+// through Exec, which reads no columns. The ODBC driver describes and binds every column
+// of a query's result on every call, and that is a fifth of a small transfer's cost in
+// the client.
+func (s *Session) Move(ctx context.Context, from, to int64, amount money.Cents) error {
+	if s.move == nil {
+		st, err := s.conn.PrepareContext(ctx, `SELECT bank.transfer(?, ?, ?::numeric)`)
+		if err != nil {
+			return s.mark(translate(err))
+		}
+		s.move = st
+	}
+	err := s.retry(ctx, func() error {
+		_, err := s.move.ExecContext(ctx, from, to, amount)
+		return translate(err)
+	})
+	return s.mark(err)
 }
 
 // InDoubtError is a lost connection during a transaction whose id is known: ask

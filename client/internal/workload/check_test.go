@@ -1,8 +1,10 @@
 package workload
 
 import (
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"funwithbanking/client/internal/bank"
 	"funwithbanking/client/internal/money"
@@ -95,6 +97,24 @@ func TestValidate(t *testing.T) {
 		err := c.Validate()
 		if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
 			t.Errorf("%+v.Validate() = %v, want %q", c, err, tt.wantErr)
+		}
+	}
+}
+
+func TestPercentiles(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	tests := []struct {
+		in   []time.Duration
+		want [4]time.Duration
+	}{
+		{nil, [4]time.Duration{}},
+		{[]time.Duration{ms(5)}, [4]time.Duration{ms(5), ms(5), ms(5), ms(5)}},
+		// One stall among many quick calls: only the max shows it.
+		{append(slices.Repeat([]time.Duration{ms(1)}, 199), ms(900)), [4]time.Duration{ms(1), ms(1), ms(1), ms(900)}},
+	}
+	for _, tt := range tests {
+		if got := percentiles(slices.Clone(tt.in)); got != tt.want {
+			t.Errorf("percentiles(%d values) = %v, want %v", len(tt.in), got, tt.want)
 		}
 	}
 }

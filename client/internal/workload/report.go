@@ -25,8 +25,10 @@ func (r *Report) Write(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "Bench: %d workers, %d readers, Robinhood %s, seed %d, %d accounts (%s)\n",
 		r.Config.Workers, r.Config.Readers, rh, r.Config.Seed, r.Accounts, how)
-	line("transfers", "%d committed (%.1f/s), %d refused for insufficient funds", r.Committed, float64(r.Committed)/max(secs, 1e-9), r.Refused)
-	line("latency", "p50 %s  p95 %s  p99 %s", ms(r.Latency[0]), ms(r.Latency[1]), ms(r.Latency[2]))
+	perSec := func(n int64) float64 { return float64(n) / max(secs, 1e-9) }
+	line("transfers", "%d committed (%.1f/s), %d refused for insufficient funds; %.1f calls/s",
+		r.Committed, perSec(r.Committed), r.Refused, perSec(r.Committed+r.Refused))
+	line("latency", "p50 %s  p95 %s  p99 %s  max %s", ms(r.Latency[0]), ms(r.Latency[1]), ms(r.Latency[2]), ms(r.Latency[3]))
 	line("robinhood", "%d runs, %d movements", r.Robinhoods, r.RobinhoodMoves)
 	line("retries", "%d (serialization failures and deadlocks, retried whole)", r.Retries)
 	line("errors", "%s", r.errorsLine())

@@ -89,7 +89,7 @@ type Report struct {
 	Retries        int64
 	RobinhoodMoves int64
 	ErrorsByCode   map[string]int64 // SQLSTATE → count; refusals (BK004) are not errors
-	Latency        [3]time.Duration // p50, p95, p99 of committed and refused transfers
+	Latency        [4]time.Duration // p50, p95, p99 and max of committed and refused transfers
 	StartTotal     money.Total
 	Accounts       int
 	// RobinhoodsLost lost their connection before the answer; of those, the server said
@@ -397,7 +397,7 @@ func (s *runner) transfers(runCtx context.Context, stop context.CancelFunc, n in
 		}
 		t := Transfer{From: s.ids[i], To: s.ids[j], Amount: 1 + money.Cents(r.Int64N(int64(s.cfg.MaxAmount)))}
 		began := time.Now()
-		_, err := w.sess.Transfer(w.call, t.From, t.To, t.Amount)
+		err := w.sess.Move(w.call, t.From, t.To, t.Amount)
 		switch {
 		case err == nil:
 			latencies = append(latencies, time.Since(began))
@@ -565,9 +565,10 @@ func (s *runner) reader(ctx context.Context) {
 	}
 }
 
-// percentiles returns p50, p95 and p99 by nearest rank.
-func percentiles(d []time.Duration) [3]time.Duration {
-	var out [3]time.Duration
+// percentiles returns p50, p95 and p99 by nearest rank, and the longest: a stall (a
+// transfer held back by a lock) shows there and nowhere else.
+func percentiles(d []time.Duration) [4]time.Duration {
+	var out [4]time.Duration
 	if len(d) == 0 {
 		return out
 	}
@@ -576,5 +577,6 @@ func percentiles(d []time.Duration) [3]time.Duration {
 		k := int(p*float64(len(d)) + 0.5)
 		out[i] = d[min(max(k-1, 0), len(d)-1)]
 	}
+	out[3] = d[len(d)-1]
 	return out
 }
