@@ -284,9 +284,15 @@ DECLARE
     v_since         xid;       -- no transaction older than this can be missing from the ranking
     v_margin        bigint;    -- how many of the richest and of the poorest the first ranking keeps
     v_holders       bigint;    -- customers who hold an account
-    v_cand_ids      bigint[];  -- those kept, with their totals as the first ranking saw them
+    v_cand_ids      bigint[];  -- those kept, and those changed since, with their latest totals
     v_cand_totals   numeric[];
-    v_changed       bigint[];  -- holders of accounts written since the first ranking
+    v_top_floor     numeric;   -- the least total among the kept richest, when ranked
+    v_bottom_ceiling numeric;  -- the greatest total among the kept poorest, when ranked
+    v_everyone      boolean;   -- every holder was kept
+    v_changed       bigint[];  -- holders of accounts written since v_since
+    v_next          xid;
+    v_locked        boolean := false;
+    v_last          boolean := false;
 BEGIN
     IF p_percent IS NULL OR p_percent = 'NaN' OR p_percent <= 0 OR p_percent > 100 THEN
         RAISE EXCEPTION 'percent must be more than 0 and at most 100, got %', shown(p_percent::text)
@@ -308,51 +314,57 @@ BEGIN
     -- go on while the whole bank is ranked. Same table order as bank.load_begin().
     LOCK TABLE customers IN SHARE MODE;
     LOCK TABLE customer_accounts IN SHARE MODE;
-    -- The richest and the poorest that the first ranking keeps, with room: an unchanged
-    -- customer who ranks among the top p_count (or the poorest p_count of the others)
-    -- after k holders' totals changed was within the top p_count + k (or 2 p_count + k)
-    -- there. (bank.robinhood_margin, if set to a whole number, replaces the 100,000 of
-    -- room: the tests make it small so that the correction, not the room, is what they check.)
-    v_margin := 100000;
+    -- The richest and the poorest the first ranking keeps: p_count of each, twice over (the
+    -- poorest p_count of the others may have to pass over donors), and 1,000 to spare.
+    -- (bank.robinhood_margin, if set to a whole number, replaces the 1,000: the tests make
+    -- it small, so that the check below decides.)
+    v_margin := 1000;
     IF current_setting('bank.robinhood_margin', true) ~ '^[0-9]{1,9}$' THEN
         v_margin := current_setting('bank.robinhood_margin', true)::bigint;
     END IF;
-    -- Rank once, under the lock, on Citus (it has no xmin that means anything across its
-    -- nodes) and where the room would keep every customer anyway (a first ranking would
-    -- save nothing there).
-    v_full := on_citus() OR (SELECT c.reltuples FROM pg_catalog.pg_class c WHERE c.oid = 'bank.customers'::regclass) <= v_margin;
     v_margin := v_margin + 2 * p_count::bigint;
+    -- Rank once, under the lock, on Citus (it has no xmin that means anything across its
+    -- nodes) and where every customer would be kept anyway (a first ranking would save
+    -- nothing there).
+    v_full := on_citus() OR (SELECT c.reltuples FROM pg_catalog.pg_class c WHERE c.oid = 'bank.customers'::regclass) <= 2 * v_margin;
     IF NOT v_full THEN
         -- Taken before the ranking's own snapshot, so every transaction the ranking might
         -- not see is this old or younger.
         v_since := (pg_snapshot_xmin(pg_current_snapshot())::text::numeric % 4294967296)::text::xid;
-        -- Sorted by whole cents as bigint: a numeric comparison is several times slower,
-        -- and the two sorts keep a hundred thousand rows each. (A total beyond a bigint of
-        -- cents, $92 quadrillion, sorts as the largest; such totals keep their id order.)
         WITH t AS MATERIALIZED (
-            SELECT x.customer_id, x.total,
-                   CASE WHEN x.total < 92233720368547758 THEN (x.total * 100)::bigint
-                        ELSE 9223372036854775807 END AS cents
-            FROM customer_totals x
+            SELECT x.customer_id, x.total FROM customer_totals x
+        ), top AS (
+            SELECT t.customer_id, t.total FROM t ORDER BY t.total DESC, t.customer_id LIMIT v_margin
+        ), bottom AS (
+            SELECT t.customer_id, t.total FROM t ORDER BY t.total, t.customer_id LIMIT v_margin
         ), kept AS (
-            (SELECT t.customer_id, t.total FROM t ORDER BY t.cents DESC, t.customer_id LIMIT v_margin)
-            UNION
-            (SELECT t.customer_id, t.total FROM t ORDER BY t.cents, t.customer_id LIMIT v_margin)
+            SELECT * FROM top UNION SELECT * FROM bottom
         )
-        SELECT (SELECT count(*) FROM t), array_agg(k.customer_id), array_agg(k.total)
-        INTO v_holders, v_cand_ids, v_cand_totals
+        SELECT (SELECT count(*) FROM t), (SELECT min(top.total) FROM top), (SELECT max(bottom.total) FROM bottom),
+               array_agg(k.customer_id), array_agg(k.total)
+        INTO v_holders, v_top_floor, v_bottom_ceiling, v_cand_ids, v_cand_totals
         FROM kept k;
+        -- Everyone who holds an account was kept: there is nobody left out to worry about.
+        v_everyone := cardinality(v_cand_ids) = v_holders;
     END IF;
 
-    -- Now every balance is frozen until commit. EXCLUSIVE on accounts conflicts with itself
-    -- (Robinhoods run one at a time) and with the row locks and updates of transfers, while
-    -- plain readers go on. At READ COMMITTED, each statement from here sees the state under
-    -- the lock.
-    LOCK TABLE accounts IN EXCLUSIVE MODE;
-    IF NOT v_full THEN
-        -- The holders of every account written since the ranking's snapshot (and a few
-        -- before it): a row's xmin is the transaction that wrote its current version.
-        -- age() compares transaction ids across wraparound; frozen rows are oldest of all.
+    -- Catch up with the transfers since the ranking, then once more under the lock: each
+    -- pass recomputes the totals of the holders of every account written since the last
+    -- pass began (and a few before: a row's xmin is the transaction that wrote its current
+    -- version; age() compares transaction ids across wraparound, and frozen rows are oldest
+    -- of all), and adds them to the kept ones. The passes before the lock shorten the
+    -- window the last one must correct, so that transfers wait only for a short one.
+    --
+    -- EXCLUSIVE on accounts conflicts with itself (Robinhoods run one at a time) and with
+    -- the row locks and updates of transfers, while plain readers go on. At READ COMMITTED,
+    -- each statement after it sees the state under the lock, frozen until commit.
+    FOR v_pass IN 1..5 LOOP
+        EXIT WHEN v_full;
+        IF v_last OR v_pass = 5 THEN
+            LOCK TABLE accounts IN EXCLUSIVE MODE;
+            v_locked := true;
+        END IF;
+        v_next := (pg_snapshot_xmin(pg_current_snapshot())::text::numeric % 4294967296)::text::xid;
         -- Two steps, so that the few accounts found lead to their holders through the
         -- account_id index (the planner cannot know how few they are).
         SELECT array_agg(a.account_id) INTO v_changed
@@ -362,25 +374,52 @@ BEGIN
         FROM customer_accounts ca
         WHERE ca.account_id = ANY (coalesce(v_changed, '{}'));
         v_changed := coalesce(v_changed, '{}');
-        -- Too many to correct (a Robinhood or a load just ran): rank again, under the lock.
-        v_full := cardinality(v_changed) > v_margin - 2 * p_count::bigint;
+        IF cardinality(v_changed) > 0 THEN
+            -- Each customer once, the recomputed total over the one kept before. Those now
+            -- strictly between the two bounds are let go: like every customer never kept,
+            -- they stay within the bounds until they change again, and then they are found.
+            SELECT coalesce(array_agg(m.customer_id), '{}'), coalesce(array_agg(m.total), '{}')
+            INTO v_cand_ids, v_cand_totals
+            FROM (SELECT DISTINCT ON (u.customer_id) u.customer_id, u.total
+                  FROM (SELECT t.customer_id, t.total, 1 AS newer FROM customer_totals t
+                        WHERE t.customer_id = ANY (v_changed)
+                        UNION ALL
+                        SELECT k.customer_id, k.total, 2
+                        FROM unnest(v_cand_ids, v_cand_totals) AS k(customer_id, total)) AS u
+                  ORDER BY u.customer_id, u.newer) AS m
+            WHERE v_everyone OR m.total >= v_top_floor OR m.total <= v_bottom_ceiling;
+        END IF;
+        v_since := v_next;
+        EXIT WHEN v_locked;
+        v_last := cardinality(v_changed) <= 1000;
+    END LOOP;
+    IF NOT v_locked THEN
+        LOCK TABLE accounts IN EXCLUSIVE MODE;
+    END IF;
+    -- A customer who was not kept and has not changed since is still below the poorest of
+    -- the kept richest, and above the richest of the kept poorest. The kept ones, as they
+    -- are now, decide only if enough of them are still beyond those bounds: p_count donors
+    -- strictly above the one, and p_count recipients besides any donors strictly below the
+    -- other. Otherwise (transfers drained the top, or a load ran), rank the whole bank.
+    IF NOT v_full AND NOT v_everyone THEN
+        SELECT count(*) FILTER (WHERE k.total > v_top_floor) < least(p_count, v_holders - 1)
+            OR count(*) FILTER (WHERE k.total < v_bottom_ceiling) < 2 * p_count::bigint
+        INTO v_full
+        FROM unnest(v_cand_totals) AS k(total);
     END IF;
     IF v_full THEN
         SELECT count(*) INTO v_holders FROM customer_totals;
     END IF;
 
-    -- The totals to rank: every holder's (under the lock), or the kept ones that did not
-    -- change with the changed ones recomputed. Then only the few donors and recipients are
-    -- sorted out of it (top-N), never the whole bank.
+    -- The totals to rank: every holder's (under the lock), or the kept ones, corrected.
+    -- Then only the few donors and recipients are sorted out of it (top-N), never the whole
+    -- bank.
     WITH totals AS MATERIALIZED (
         SELECT t.customer_id, t.total FROM customer_totals t WHERE v_full
         UNION ALL
         SELECT k.customer_id, k.total
         FROM unnest(v_cand_ids, v_cand_totals) AS k(customer_id, total)
-        WHERE NOT v_full AND NOT EXISTS (SELECT FROM unnest(v_changed) AS ch(id) WHERE ch.id = k.customer_id)
-        UNION ALL
-        SELECT t.customer_id, t.total FROM customer_totals t
-        WHERE NOT v_full AND t.customer_id = ANY (v_changed)
+        WHERE NOT v_full
     ), donors AS MATERIALIZED (
         SELECT t.customer_id, row_number() OVER (ORDER BY t.total DESC, t.customer_id) AS rich_rank
         FROM (SELECT * FROM totals x ORDER BY x.total DESC, x.customer_id

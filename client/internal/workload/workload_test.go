@@ -77,32 +77,30 @@ func mustPass(t *testing.T, r *Report, err error) {
 }
 
 // The load the bench is built for: many writers on few accounts (40), Robinhood often,
-// readers throughout. No deadlock or serialization failure reaches a transfer.
+// readers throughout. No deadlock or serialization failure reaches a transfer. The same on
+// a Citus cluster, where a read spans shards and Citus has no snapshot across them
+// (bank.read_lock() stands in): readers' totals must hold there too.
 func TestBenchUnderContention(t *testing.T) {
-	db, _ := newBank(t)
-	r, err := Run(context.Background(), db, Config{Workers: 8, Readers: 2, Duration: 2 * time.Second,
-		RobinhoodEvery: 100 * time.Millisecond, Seed: 1, MaxAmount: DefaultMaxAmount, Accounts: 40}, nil)
-	mustPass(t, r, err)
-	if r.Refused == 0 || r.Robinhoods == 0 {
-		t.Errorf("want refusals and Robinhoods, got %d and %d", r.Refused, r.Robinhoods)
-	}
-	if len(r.ErrorsByCode) != 0 || r.InDoubt != 0 {
-		t.Errorf("errors %v, %d in doubt; want none without faults", r.ErrorsByCode, r.InDoubt)
-	}
-}
-
-// The same load on a Citus cluster: readers' totals must hold there too, where a read
-// spans shards and Citus has no snapshot across them (bank.read_lock() stands in).
-func TestBenchOnCitus(t *testing.T) {
-	db, _ := newBankOn(t, pgtest.CitusOrSkip(t, citus))
-	r, err := Run(context.Background(), db, Config{Workers: 8, Readers: 2, Duration: 3 * time.Second,
-		RobinhoodEvery: 200 * time.Millisecond, Seed: 1, MaxAmount: DefaultMaxAmount, Accounts: 40}, nil)
-	mustPass(t, r, err)
-	if r.Refused == 0 || r.Robinhoods == 0 {
-		t.Errorf("want refusals and Robinhoods, got %d and %d", r.Refused, r.Robinhoods)
-	}
-	if len(r.ErrorsByCode) != 0 || r.InDoubt != 0 {
-		t.Errorf("errors %v, %d in doubt; want none without faults", r.ErrorsByCode, r.InDoubt)
+	for _, tt := range []struct {
+		name   string
+		server func(*testing.T) *pgtest.Server
+		every  time.Duration
+	}{
+		{"one node", func(*testing.T) *pgtest.Server { return server }, 100 * time.Millisecond},
+		{"Citus", func(t *testing.T) *pgtest.Server { return pgtest.CitusOrSkip(t, citus) }, 200 * time.Millisecond},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			db, _ := newBankOn(t, tt.server(t))
+			r, err := Run(context.Background(), db, Config{Workers: 8, Readers: 2, Duration: 3 * time.Second,
+				RobinhoodEvery: tt.every, Seed: 1, MaxAmount: DefaultMaxAmount, Accounts: 40}, nil)
+			mustPass(t, r, err)
+			if r.Refused == 0 || r.Robinhoods == 0 {
+				t.Errorf("want refusals and Robinhoods, got %d and %d", r.Refused, r.Robinhoods)
+			}
+			if len(r.ErrorsByCode) != 0 || r.InDoubt != 0 {
+				t.Errorf("errors %v, %d in doubt; want none without faults", r.ErrorsByCode, r.InDoubt)
+			}
+		})
 	}
 }
 
