@@ -34,6 +34,20 @@ READY_TIMEOUT=${BANK_READY_TIMEOUT:-90s}
 say() { echo "setup: $*" >&2; }
 die() { say "$*"; exit 1; }
 
+# fresh_pgdata: an empty .pgdata for the cluster. As root the server runs as postgres, who
+# may not enter this checkout (unpacked under /root, mode 700): the files then live under
+# /var/tmp, and .pgdata points there.
+fresh_pgdata() {
+    [ -L .pgdata ] && rm -rf "$(readlink .pgdata)"
+    rm -rf .pgdata
+    if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$PWD" 2>/dev/null; then
+        local real
+        real=/var/tmp/fun-with-banking-$(printf %s "$PWD" | cksum | cut -d' ' -f1)
+        rm -rf "$real" && mkdir -p "$real" && ln -s "$real" .pgdata
+        say "the postgres user may not enter $PWD: the cluster's files are in $real (.pgdata points there)"
+    fi
+}
+
 # install_or_die WHAT DEBIAN_PACKAGES MACOS_COMMAND: where we can (root on Debian/Ubuntu),
 # install; elsewhere say exactly how.
 install_or_die() {
@@ -49,7 +63,15 @@ install_or_die() {
     fi
 }
 
-command -v go >/dev/null || die "Go is missing: on Debian/Ubuntu: sudo apt-get install golang (1.26 or later, or https://go.dev/dl); on macOS: brew install go"
+# Go 1.22 or later (go.mod). Debian 12's golang is 1.19; Ubuntu 24.04's golang-go is 1.22.
+go_hint="https://go.dev/dl (Debian 12's own golang is 1.19, too old; on Ubuntu 24.04: sudo apt-get install golang-go; on macOS: brew install go)"
+command -v go >/dev/null || die "Go 1.22 or later is missing: $go_hint"
+go_minor=$(go env GOVERSION | sed -n 's/^go1\.\([0-9]*\).*/\1/p')
+[ "${go_minor:-0}" -ge 22 ] || die "Go $(go env GOVERSION) is too old, 1.22 or later is needed: $go_hint"
+# cgo builds the ODBC binding: without a C compiler Go builds no cgo at all, and the build
+# fails far from the cause ("undefined: SQLSMALLINT").
+command -v cc >/dev/null || command -v gcc >/dev/null ||
+    install_or_die "a C compiler (cgo builds the ODBC binding)" "gcc libc6-dev" "xcode-select --install"
 [ -e /usr/include/sql.h ] || [ -e /usr/local/include/sql.h ] || [ -e /opt/homebrew/include/sql.h ] ||
     install_or_die "unixODBC (headers and tools)" "unixodbc unixodbc-dev" "brew install unixodbc"
 # The driver's library, not its registration: a removed package can leave its entry behind.
@@ -63,6 +85,25 @@ elif ! odbcinst -q -d -n "PostgreSQL Unicode" >/dev/null 2>&1; then
     die "the PostgreSQL ODBC driver is not registered as \"PostgreSQL Unicode\": sudo scripts/register-odbc-driver.sh"
 elif odbcinst -q -d -n "PostgreSQL Unicode" | grep -qi '^CommLog=1'; then
     say "note: the ODBC driver logs every connection to /tmp (CommLog=1); sudo scripts/register-odbc-driver.sh turns that off"
+fi
+
+# What `make test` needs besides: make, PostgreSQL's server programs (the tests start their
+# own throwaway servers, whatever mode runs the bank) and pyodbc (a second ODBC client).
+# Installed where we can; elsewhere named in one line, and setup goes on.
+test_needs=()
+command -v make >/dev/null || test_needs+=(make)
+pg_find_bindir || test_needs+=(postgresql)
+python3 -c 'import pyodbc' >/dev/null 2>&1 || test_needs+=(python3-pyodbc)
+if [ ${#test_needs[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        # Debian's postgresql package would create and start a cluster of its own on 5432,
+        # the bank's default port: none is wanted, the bank starts its own.
+        mkdir -p /etc/postgresql-common/createcluster.d
+        echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.d/fun-with-banking.conf
+        install_or_die "what make test needs" "${test_needs[*]}" ""
+    else
+        say "note: make test will need: sudo apt-get install ${test_needs[*]}"
+    fi
 fi
 
 if [ "$mode" = auto ]; then
@@ -104,7 +145,7 @@ docker)
     ;;
 local | citus)
     pg_find_bindir || { install_or_die "PostgreSQL (or a Docker engine)" "postgresql" "brew install postgresql@15"; pg_find_bindir; }
-    rm -rf .pgdata
+    fresh_pgdata
     if [ "$mode" = local ]; then
         pg_start .pgdata "$PORT" || die "could not start PostgreSQL (log: .pgdata/server.log)"
         pg_load_bank "$PORT"

@@ -15,18 +15,37 @@
 --   BK002  transfer to the same account     BK006  robinhood called above READ COMMITTED
 --   BK003  invalid amount                   BK007  a load committed without load_finish()
 --   BK004  insufficient funds               BK008  a receiving account would exceed 9999999999999.99
+-- (BK900 is internal: bank.robinhood_claim() raises and catches it; no caller sees it.)
 --
 -- Written in PL/pgSQL, never LANGUAGE sql: Citus cannot plan parameterized SQL functions
 -- over distributed tables. Every function pins its search_path.
 
+-- Loaded again on a live bank, the whole file is one transaction: callers see the old
+-- functions or the new ones, never neither, and bank_reader keeps its grants throughout.
+BEGIN;
+
 -- Sums of balances are plain numeric: a customer's total, a state's average or the bank's
--- total can exceed what one account holds (numeric(15,2)). A function whose result type
--- changed cannot be replaced, only dropped and made again (the grants are made again below).
+-- total can exceed what one account holds (numeric(15,2)). A function whose result columns
+-- changed cannot be replaced, only dropped and made again (the grants are made again below):
+-- each is dropped only if its result is not what this file makes.
 DO $$
+DECLARE
+    v_fn record;
 BEGIN
-    PERFORM set_config('client_min_messages', 'warning', true); -- no notice on a first load
-    DROP FUNCTION IF EXISTS bank.top_states(integer), bank.top_customers(integer), bank.bottom_customers(integer),
-        bank.ranked_customers(integer, boolean), bank.audit();
+    FOR v_fn IN
+        SELECT p.oid::regprocedure AS fn
+        FROM pg_catalog.pg_proc p
+        JOIN (VALUES
+            ('top_states', 'TABLE(state character, customers bigint, avg_balance numeric)'),
+            ('top_customers', 'TABLE(customer_id bigint, first_name text, last_name text, state character, accounts integer, total_balance numeric)'),
+            ('bottom_customers', 'TABLE(customer_id bigint, first_name text, last_name text, state character, accounts integer, total_balance numeric)'),
+            ('ranked_customers', 'TABLE(customer_id bigint, first_name text, last_name text, state character, accounts integer, total_balance numeric)'),
+            ('audit', 'TABLE(customers bigint, accounts bigint, links bigint, total_balance numeric, negative_balances bigint)')
+        ) AS w(name, result) ON w.name = p.proname
+        WHERE p.pronamespace = 'bank'::regnamespace AND pg_catalog.pg_get_function_result(p.oid) <> w.result
+    LOOP
+        EXECUTE format('DROP FUNCTION %s', v_fn.fn);
+    END LOOP;
 END
 $$;
 
@@ -266,33 +285,19 @@ COMMENT ON FUNCTION bank.transfer(bigint, bigint, numeric) IS
     'balance that would exceed 9999999999999.99 (BK008). '
     'Locks the two rows in account_id order, so transfers never deadlock each other.';
 
-CREATE OR REPLACE FUNCTION bank.robinhood(p_percent numeric DEFAULT 10, p_count integer DEFAULT 10)
-RETURNS TABLE (from_customer bigint, from_account bigint, to_customer bigint, to_account bigint,
-               amount numeric(15,2))
-LANGUAGE plpgsql VOLATILE
+-- Operation Robinhood. The algorithm is bank.robinhood_run(); the helpers before it each do
+-- one step and have SQL tests of their own (db/test/functions_test.sql).
+--
+-- Its promise: the moves are those that one consistent state of the bank gives, the
+-- snapshot of its plan, and Robinhood is serialized right after that snapshot: no transfer
+-- touched any of its accounts between the snapshot and its commit, so every transfer that
+-- committed meanwhile would have done the same after it. Transfers are never held back by
+-- a ranking: only those that touch its few accounts wait, for the moment it moves.
+
+CREATE OR REPLACE FUNCTION bank.robinhood_check(p_percent numeric, p_count integer) RETURNS void
+LANGUAGE plpgsql STABLE
 SET search_path = bank, pg_temp
 AS $$
-#variable_conflict use_column
-DECLARE
-    v_from_customer bigint[];
-    v_from_account  bigint[];
-    v_to_customer   bigint[];
-    v_to_account    bigint[];
-    v_amount        numeric[];
-    v_change        record;
-    v_full          boolean;   -- rank the whole bank under the lock, as Citus must
-    v_since         xid;       -- no transaction older than this can be missing from the ranking
-    v_margin        bigint;    -- how many of the richest and of the poorest the first ranking keeps
-    v_holders       bigint;    -- customers who hold an account
-    v_cand_ids      bigint[];  -- those kept, and those changed since, with their latest totals
-    v_cand_totals   numeric[];
-    v_top_floor     numeric;   -- the least total among the kept richest, when ranked
-    v_bottom_ceiling numeric;  -- the greatest total among the kept poorest, when ranked
-    v_everyone      boolean;   -- every holder was kept
-    v_changed       bigint[];  -- holders of accounts written since v_since
-    v_next          xid;
-    v_locked        boolean := false;
-    v_last          boolean := false;
 BEGIN
     IF p_percent IS NULL OR p_percent = 'NaN' OR p_percent <= 0 OR p_percent > 100 THEN
         RAISE EXCEPTION 'percent must be more than 0 and at most 100, got %', shown(p_percent::text)
@@ -302,187 +307,278 @@ BEGIN
         RAISE EXCEPTION 'count must be a whole number of at least 1, got %', shown(p_count::text)
             USING ERRCODE = 'BK005';
     END IF;
-    -- The ranking below must see the state as of after the locks. At READ COMMITTED each
-    -- statement takes a fresh snapshot; above it, the transaction's snapshot may predate the locks.
+    -- Each step plans on a snapshot of its own: at READ COMMITTED each statement takes a
+    -- fresh one; above it, the transaction's first snapshot would serve every step.
     IF current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE EXCEPTION 'robinhood must run at READ COMMITTED (it is %): it locks the accounts and then reads them',
+        RAISE EXCEPTION 'robinhood must run at READ COMMITTED (it is %): each of its steps reads the bank afresh',
             current_setting('transaction_isolation')
             USING ERRCODE = 'BK006';
     END IF;
+END
+$$;
+COMMENT ON FUNCTION bank.robinhood_check(numeric, integer) IS
+    'Robinhood''s preconditions: percent in (0, 100] and count >= 1 (BK005), READ COMMITTED (BK006).';
 
-    -- Who holds what is frozen until commit (loads wait); balances are not yet: transfers
-    -- go on while the whole bank is ranked. Same table order as bank.load_begin().
-    LOCK TABLE customers IN SHARE MODE;
-    LOCK TABLE customer_accounts IN SHARE MODE;
-    -- The richest and the poorest the first ranking keeps: p_count of each, twice over (the
-    -- poorest p_count of the others may have to pass over donors), and 1,000 to spare.
-    -- (bank.robinhood_margin, if set to a whole number, replaces the 1,000: the tests make
-    -- it small, so that the check below decides.)
-    v_margin := 1000;
-    IF current_setting('bank.robinhood_margin', true) ~ '^[0-9]{1,9}$' THEN
-        v_margin := current_setting('bank.robinhood_margin', true)::bigint;
-    END IF;
-    v_margin := v_margin + 2 * p_count::bigint;
-    -- Rank once, under the lock, on Citus (it has no xmin that means anything across its
-    -- nodes) and where every customer would be kept anyway (a first ranking would save
-    -- nothing there).
-    v_full := on_citus() OR (SELECT c.reltuples FROM pg_catalog.pg_class c WHERE c.oid = 'bank.customers'::regclass) <= 2 * v_margin;
-    IF NOT v_full THEN
-        -- Taken before the ranking's own snapshot, so every transaction the ranking might
-        -- not see is this old or younger.
-        v_since := (pg_snapshot_xmin(pg_current_snapshot())::text::numeric % 4294967296)::text::xid;
-        WITH t AS MATERIALIZED (
-            SELECT x.customer_id, x.total FROM customer_totals x
-        ), top AS (
-            SELECT t.customer_id, t.total FROM t ORDER BY t.total DESC, t.customer_id LIMIT v_margin
-        ), bottom AS (
-            SELECT t.customer_id, t.total FROM t ORDER BY t.total, t.customer_id LIMIT v_margin
-        ), kept AS (
-            SELECT * FROM top UNION SELECT * FROM bottom
-        )
-        SELECT (SELECT count(*) FROM t), (SELECT min(top.total) FROM top), (SELECT max(bottom.total) FROM bottom),
-               array_agg(k.customer_id), array_agg(k.total)
-        INTO v_holders, v_top_floor, v_bottom_ceiling, v_cand_ids, v_cand_totals
-        FROM kept k;
-        -- Everyone who holds an account was kept: there is nobody left out to worry about.
-        v_everyone := cardinality(v_cand_ids) = v_holders;
-    END IF;
+-- A row's xmin is a 32-bit xid; snapshots speak in 64-bit xid8.
+CREATE OR REPLACE FUNCTION bank.xid32(p_xid xid8) RETURNS xid
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = bank, pg_temp
+AS $$
+BEGIN
+    RETURN (p_xid::text::numeric % 4294967296)::text::xid;
+END
+$$;
+COMMENT ON FUNCTION bank.xid32(xid8) IS 'The 32-bit xid of a 64-bit transaction id, as row xmins hold it.';
 
-    -- Catch up with the transfers since the ranking, then once more under the lock: each
-    -- pass recomputes the totals of the holders of every account written since the last
-    -- pass began (and a few before: a row's xmin is the transaction that wrote its current
-    -- version; age() compares transaction ids across wraparound, and frozen rows are oldest
-    -- of all), and adds them to the kept ones. The passes before the lock shorten the
-    -- window the last one must correct, so that transfers wait only for a short one.
-    --
-    -- EXCLUSIVE on accounts conflicts with itself (Robinhoods run one at a time) and with
-    -- the row locks and updates of transfers, while plain readers go on. At READ COMMITTED,
-    -- each statement after it sees the state under the lock, frozen until commit.
-    FOR v_pass IN 1..5 LOOP
-        EXIT WHEN v_full;
-        IF v_last OR v_pass = 5 THEN
-            LOCK TABLE accounts IN EXCLUSIVE MODE;
-            v_locked := true;
-        END IF;
-        v_next := (pg_snapshot_xmin(pg_current_snapshot())::text::numeric % 4294967296)::text::xid;
-        -- Two steps, so that the few accounts found lead to their holders through the
-        -- account_id index (the planner cannot know how few they are).
-        SELECT array_agg(a.account_id) INTO v_changed
+-- The oldest transaction still running: every change a snapshot taken after this call
+-- misses was made by it or a younger one.
+CREATE OR REPLACE FUNCTION bank.oldest_running() RETURNS xid
+LANGUAGE plpgsql STABLE
+SET search_path = bank, pg_temp
+AS $$
+BEGIN
+    RETURN xid32(pg_snapshot_xmin(pg_current_snapshot()));
+END
+$$;
+COMMENT ON FUNCTION bank.oldest_running() IS
+    'The xmin of the current snapshot as a 32-bit xid: the oldest transaction still running.';
+
+CREATE OR REPLACE FUNCTION bank.robinhood_plan(
+    p_percent numeric, p_count integer,
+    p_holders bigint, p_kept_ids bigint[], p_kept_totals numeric[], p_floor numeric, p_ceiling numeric, p_since xid,
+    p_keep integer)
+RETURNS TABLE (enough boolean, kept_ids bigint[], kept_totals numeric[], floor numeric, ceiling numeric, holders bigint,
+               from_customer bigint[], from_account bigint[], to_customer bigint[], to_account bigint[], amount numeric[],
+               accounts bigint[], versions xid[], snapshot text)
+LANGUAGE plpgsql STABLE
+SET search_path = bank, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    -- One statement, so one snapshot: the totals, the accounts and their versions.
+    -- Dynamic SQL for one reason: Citus cannot plan a query that reads a row's xmin from a
+    -- distributed table, and on Citus the plan is made under the lock and needs no versions.
+    -- $1 to $9 are the parameters, in order; %1$s is the row version, a.xmin.
+    RETURN QUERY EXECUTE format($q$
+    WITH changed_accounts AS MATERIALIZED (
+        -- The accounts written since p_since ($8). A row's xmin is the transaction that
+        -- wrote its version. age() compares ids across wraparound, all against one
+        -- transaction id fixed for this transaction, so the window is bounded on both
+        -- sides: from p_since to a million ids past the newest this snapshot sees (room
+        -- for the caller's own subtransactions). A row frozen long ago keeps its raw xmin,
+        -- whose age can come out as anything: the bounds keep it out.
+        SELECT array_agg(a.account_id) AS ids
         FROM accounts a
-        WHERE age(a.xmin) <= age(v_since);
-        SELECT array_agg(DISTINCT ca.customer_id) INTO v_changed
+        WHERE $4 IS NOT NULL
+          AND age(%1$s) BETWEEN (SELECT age(xid32((pg_snapshot_xmax(pg_current_snapshot())::text::bigint + 1000000)::text::xid8)))
+                            AND (SELECT age($8))
+    ), changed AS MATERIALIZED (
+        -- Their holders. Arrays, so that each step finds its few rows through an index:
+        -- the planner cannot know how few they are.
+        SELECT array_agg(DISTINCT ca.customer_id) AS ids
         FROM customer_accounts ca
-        WHERE ca.account_id = ANY (coalesce(v_changed, '{}'));
-        v_changed := coalesce(v_changed, '{}');
-        IF cardinality(v_changed) > 0 THEN
-            -- Each customer once, the recomputed total over the one kept before. Those now
-            -- strictly between the two bounds are let go: like every customer never kept,
-            -- they stay within the bounds until they change again, and then they are found.
-            SELECT coalesce(array_agg(m.customer_id), '{}'), coalesce(array_agg(m.total), '{}')
-            INTO v_cand_ids, v_cand_totals
-            FROM (SELECT DISTINCT ON (u.customer_id) u.customer_id, u.total
-                  FROM (SELECT t.customer_id, t.total, 1 AS newer FROM customer_totals t
-                        WHERE t.customer_id = ANY (v_changed)
-                        UNION ALL
-                        SELECT k.customer_id, k.total, 2
-                        FROM unnest(v_cand_ids, v_cand_totals) AS k(customer_id, total)) AS u
-                  ORDER BY u.customer_id, u.newer) AS m
-            WHERE v_everyone OR m.total >= v_top_floor OR m.total <= v_bottom_ceiling;
-        END IF;
-        v_since := v_next;
-        EXIT WHEN v_locked;
-        v_last := cardinality(v_changed) <= 1000;
-    END LOOP;
-    IF NOT v_locked THEN
-        LOCK TABLE accounts IN EXCLUSIVE MODE;
-    END IF;
-    -- A customer who was not kept and has not changed since is still below the poorest of
-    -- the kept richest, and above the richest of the kept poorest. The kept ones, as they
-    -- are now, decide only if enough of them are still beyond those bounds: p_count donors
-    -- strictly above the one, and p_count recipients besides any donors strictly below the
-    -- other. Otherwise (transfers drained the top, or a load ran), rank the whole bank.
-    IF NOT v_full AND NOT v_everyone THEN
-        SELECT count(*) FILTER (WHERE k.total > v_top_floor) < least(p_count, v_holders - 1)
-            OR count(*) FILTER (WHERE k.total < v_bottom_ceiling) < 2 * p_count::bigint
-        INTO v_full
-        FROM unnest(v_cand_totals) AS k(total);
-    END IF;
-    IF v_full THEN
-        SELECT count(*) INTO v_holders FROM customer_totals;
-    END IF;
-
-    -- The totals to rank: every holder's (under the lock), or the kept ones, corrected.
-    -- Then only the few donors and recipients are sorted out of it (top-N), never the whole
-    -- bank.
-    WITH totals AS MATERIALIZED (
-        SELECT t.customer_id, t.total FROM customer_totals t WHERE v_full
+        WHERE ca.account_id = ANY ((SELECT c.ids FROM changed_accounts c)::bigint[])
+    ), totals AS MATERIALIZED (
+        -- No ranking kept: every holder's total, now.
+        SELECT t.customer_id, t.total FROM customer_totals t WHERE $4 IS NULL
         UNION ALL
-        SELECT k.customer_id, k.total
-        FROM unnest(v_cand_ids, v_cand_totals) AS k(customer_id, total)
-        WHERE NOT v_full
+        -- Else the kept ones, with the total of those who changed taken afresh, and those
+        -- who changed and now lie beyond a bound. A holder neither kept nor changed still
+        -- lies between the bounds: not among the richest or the poorest.
+        SELECT m.customer_id, m.total
+        FROM (SELECT DISTINCT ON (u.customer_id) u.customer_id, u.total
+              FROM (SELECT t.customer_id, t.total, 1 AS newer
+                    FROM customer_totals t WHERE t.customer_id = ANY ((SELECT c.ids FROM changed c)::bigint[])
+                    UNION ALL
+                    SELECT k.customer_id, k.total, 2
+                    FROM unnest($4, $5) AS k(customer_id, total)) AS u
+              ORDER BY u.customer_id, u.newer) AS m
+        WHERE $4 IS NOT NULL AND (m.total >= $6 OR m.total <= $7)
+    ), holders AS (
+        SELECT coalesce($3, (SELECT count(*) FROM totals)) AS n
+    ), sure AS (
+        -- The kept ones decide if they are everyone, or if enough lie strictly beyond the
+        -- bounds: p_count donors above the one, and p_count recipients besides any donors
+        -- below the other. Otherwise transfers drained an end of the ranking, and the bank
+        -- must be ranked again.
+        SELECT $4 IS NULL OR cardinality($4) >= h.n
+               OR (count(*) FILTER (WHERE t.total > $6) >= least($2, h.n - 1)
+                   AND count(*) FILTER (WHERE t.total < $7) >= 2 * $2::bigint) AS ok
+        FROM totals t CROSS JOIN holders h
+        GROUP BY h.n
+    ), ends AS (
+        -- What a later plan corrects: a whole ranking's p_keep richest and p_keep poorest,
+        -- with the bounds they set; or the corrected ones, within the same bounds.
+        SELECT x.customer_id, x.total, true AS richest
+        FROM (SELECT * FROM totals t WHERE $4 IS NULL ORDER BY t.total DESC, t.customer_id LIMIT $9) x
+        UNION ALL
+        SELECT x.customer_id, x.total, false
+        FROM (SELECT * FROM totals t WHERE $4 IS NULL ORDER BY t.total, t.customer_id LIMIT $9) x
+        UNION ALL
+        SELECT t.customer_id, t.total, NULL FROM totals t WHERE $4 IS NOT NULL
+    ), kept AS (
+        SELECT DISTINCT e.customer_id, e.total FROM ends e
     ), donors AS MATERIALIZED (
         SELECT t.customer_id, row_number() OVER (ORDER BY t.total DESC, t.customer_id) AS rich_rank
         FROM (SELECT * FROM totals x ORDER BY x.total DESC, x.customer_id
               -- Someone must be left to receive: with n holders at most n - 1 donors.
-              LIMIT greatest(0, least(p_count, v_holders - 1))) t
-    ), recipients AS (
+              LIMIT (SELECT greatest(0, least($2, h.n - 1)) FROM holders h)) t
+    ), recipients AS MATERIALIZED (
         SELECT t.customer_id, row_number() OVER (ORDER BY t.total, t.customer_id) AS poor_rank
         FROM (SELECT * FROM totals x
               WHERE NOT EXISTS (SELECT FROM donors d WHERE d.customer_id = x.customer_id)
               ORDER BY x.total, x.customer_id
-              LIMIT p_count) t
+              LIMIT $2) t
     ), donor_accounts AS (
         -- Each donor's largest account (ties: lower account_id).
-        SELECT DISTINCT ON (r.customer_id) r.customer_id, r.rich_rank, a.account_id, a.balance
+        SELECT DISTINCT ON (r.customer_id) r.customer_id, r.rich_rank, a.account_id, a.balance, %1$s AS version
         FROM donors r
         JOIN customer_accounts ca ON ca.customer_id = r.customer_id
         JOIN accounts a ON a.account_id = ca.account_id
+        -- Through the index: the planner cannot tell that the donors are few.
+        WHERE ca.customer_id = ANY ((SELECT array_agg(d.customer_id) FROM donors d)::bigint[])
         ORDER BY r.customer_id, a.balance DESC, a.account_id
     ), gifts AS (
         -- An account that is the largest of several donors gives once, in the name of the
         -- highest-ranked of them. floor(balance * percent) is the gift in whole cents.
-        SELECT DISTINCT ON (d.account_id) d.customer_id, d.rich_rank, d.account_id,
-               floor(d.balance * p_percent) AS cents
+        SELECT DISTINCT ON (d.account_id) d.customer_id, d.rich_rank, d.account_id, d.version,
+               floor(d.balance * $1) AS cents
         FROM donor_accounts d
         ORDER BY d.account_id, d.rich_rank
     ), recipient_accounts AS (
         -- Each recipient's oldest account (ties: lower account_id).
-        SELECT DISTINCT ON (r.customer_id) r.customer_id, r.poor_rank, a.account_id
+        SELECT DISTINCT ON (r.customer_id) r.customer_id, r.poor_rank, a.account_id, %1$s AS version
         FROM recipients r
         JOIN customer_accounts ca ON ca.customer_id = r.customer_id
         JOIN accounts a ON a.account_id = ca.account_id
+        WHERE ca.customer_id = ANY ((SELECT array_agg(x.customer_id) FROM recipients x)::bigint[])
         ORDER BY r.customer_id, a.created_at, a.account_id
     ), shares AS (
         SELECT count(*) AS recipients FROM recipient_accounts
-    ), moves AS (
-        -- Even shares; the leftover cents go one each to the poorest recipients first.
-        SELECT g.customer_id AS from_customer, g.account_id AS from_account,
-               ra.customer_id AS to_customer, ra.account_id AS to_account,
-               (div(g.cents, s.recipients)
-                + CASE WHEN ra.poor_rank <= mod(g.cents, s.recipients) THEN 1 ELSE 0 END) / 100 AS amount,
-               g.rich_rank, ra.poor_rank
-        FROM gifts g
-        CROSS JOIN recipient_accounts ra
-        CROSS JOIN shares s
+    ), moves AS MATERIALIZED (
+        -- Even shares; the leftover cents go one each to the poorest recipients first. A
+        -- share of 0.00 moves nothing, and neither does a share whose donor account is
+        -- also the recipient's account (a joint account of the two).
+        SELECT *
+        FROM (SELECT g.customer_id AS from_customer, g.account_id AS from_account, g.version AS from_version,
+                     ra.customer_id AS to_customer, ra.account_id AS to_account, ra.version AS to_version,
+                     ((div(g.cents, s.recipients)
+                       + CASE WHEN ra.poor_rank <= mod(g.cents, s.recipients) THEN 1 ELSE 0 END) / 100)::numeric(15,2) AS amount,
+                     g.rich_rank, ra.poor_rank
+              FROM gifts g CROSS JOIN recipient_accounts ra CROSS JOIN shares s) x
+        WHERE x.amount > 0 AND x.from_account <> x.to_account
+    ), touched AS (
+        SELECT DISTINCT v.account_id, v.version
+        FROM moves m CROSS JOIN LATERAL (VALUES (m.from_account, m.from_version), (m.to_account, m.to_version)) AS v(account_id, version)
     )
-    SELECT array_agg(m.from_customer ORDER BY m.rich_rank, m.poor_rank),
-           array_agg(m.from_account ORDER BY m.rich_rank, m.poor_rank),
-           array_agg(m.to_customer ORDER BY m.rich_rank, m.poor_rank),
-           array_agg(m.to_account ORDER BY m.rich_rank, m.poor_rank),
-           array_agg(m.amount ORDER BY m.rich_rank, m.poor_rank)
-    INTO v_from_customer, v_from_account, v_to_customer, v_to_account, v_amount
-    FROM moves m
-    -- A share of 0.00 moves nothing, and neither does a share whose donor account is also
-    -- the recipient's account (a joint account of the two).
-    WHERE m.amount > 0 AND m.from_account <> m.to_account;
+    SELECT coalesce((SELECT s.ok FROM sure s), true),
+           coalesce((SELECT array_agg(k.customer_id ORDER BY k.customer_id) FROM kept k), '{}'),
+           coalesce((SELECT array_agg(k.total ORDER BY k.customer_id) FROM kept k), '{}'),
+           coalesce($6, (SELECT min(e.total) FROM ends e WHERE e.richest)),
+           coalesce($7, (SELECT max(e.total) FROM ends e WHERE NOT e.richest)),
+           (SELECT h.n FROM holders h),
+           (SELECT array_agg(m.from_customer ORDER BY m.rich_rank, m.poor_rank) FROM moves m),
+           (SELECT array_agg(m.from_account ORDER BY m.rich_rank, m.poor_rank) FROM moves m),
+           (SELECT array_agg(m.to_customer ORDER BY m.rich_rank, m.poor_rank) FROM moves m),
+           (SELECT array_agg(m.to_account ORDER BY m.rich_rank, m.poor_rank) FROM moves m),
+           (SELECT array_agg(m.amount ORDER BY m.rich_rank, m.poor_rank) FROM moves m),
+           (SELECT array_agg(t.account_id ORDER BY t.account_id) FROM touched t),
+           (SELECT array_agg(t.version ORDER BY t.account_id) FROM touched t),
+           pg_current_snapshot()::text
+    $q$, CASE WHEN on_citus() THEN 'NULL::xid' ELSE 'a.xmin' END)
+    USING p_percent, p_count, p_holders, p_kept_ids, p_kept_totals, p_floor, p_ceiling, p_since, p_keep;
+END
+$$;
+COMMENT ON FUNCTION bank.robinhood_plan(numeric, integer, bigint, bigint[], numeric[], numeric, numeric, xid, integer) IS
+    'Robinhood''s moves on one snapshot: from every holder''s total (p_kept_ids NULL), keeping the p_keep richest '
+    'and poorest for a later plan; or from such a kept ranking corrected for the holders whose accounts changed '
+    'since p_since. Returns whether the kept ranking still decides (enough), the ranking to keep with its bounds '
+    'and the number of holders, the moves, the accounts they touch with the row version each was planned on, '
+    'and the snapshot.';
 
-    -- Apply each account's net change once, in account_id order (one row per statement,
-    -- so it stays on one shard under Citus).
+CREATE OR REPLACE FUNCTION bank.robinhood_claim(p_accounts bigint[], p_versions xid[]) RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SET search_path = bank, pg_temp
+AS $$
+DECLARE
+    v_changed bigint;
+BEGIN
+    -- A block of its own: when the claim fails, its row locks go with it.
+    BEGIN
+        -- Locked in account_id order, as transfers lock theirs: no cycle of waits. A
+        -- locked row is its newest version, whose xmin says whether anyone wrote it since.
+        SELECT count(*) INTO v_changed
+        FROM (SELECT a.account_id, a.xmin FROM accounts a
+              WHERE a.account_id = ANY (p_accounts) ORDER BY a.account_id FOR UPDATE) l
+        JOIN unnest(p_accounts, p_versions) AS v(account_id, version) ON v.account_id = l.account_id
+        WHERE l.xmin <> v.version;
+        IF v_changed > 0 THEN
+            RAISE EXCEPTION USING ERRCODE = 'BK900';
+        END IF;
+        RETURN true;
+    EXCEPTION WHEN SQLSTATE 'BK900' THEN
+        RETURN false;
+    END;
+END
+$$;
+COMMENT ON FUNCTION bank.robinhood_claim(bigint[], xid[]) IS
+    'Locks the accounts (account_id order) and keeps the locks if each is still the version planned on; '
+    'otherwise releases them and returns false.';
+
+CREATE OR REPLACE FUNCTION bank.lock_patiently(p_tables text, p_mode text, p_queue boolean) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = bank, pg_temp
+AS $$
+DECLARE
+    v_setting  text := current_setting('lock_timeout');
+    v_limit    interval := current_setting('lock_timeout')::interval;
+    v_deadline timestamptz := clock_timestamp() + current_setting('lock_timeout')::interval;
+BEGIN
+    -- A lock request that waits holds every later request for the tables queued behind it:
+    -- behind a VACUUM, or an idle reader, a waiting EXCLUSIVE would stop every transfer. So it
+    -- is asked for in short tries, and between them transfers pass. Without p_queue it never
+    -- waits at all: a transaction that already holds rows a transfer may wait for must not
+    -- wait for that transfer in turn. The caller's lock_timeout bounds the whole.
+    LOOP
+        BEGIN
+            IF p_queue THEN
+                PERFORM set_config('lock_timeout', '50ms', true);
+                EXECUTE format('LOCK TABLE %s IN %s MODE', p_tables, p_mode);
+                PERFORM set_config('lock_timeout', v_setting, true);
+            ELSE
+                EXECUTE format('LOCK TABLE %s IN %s MODE NOWAIT', p_tables, p_mode);
+            END IF;
+            RETURN;
+        EXCEPTION WHEN lock_not_available THEN
+            IF v_limit > interval '0' AND clock_timestamp() >= v_deadline THEN
+                RAISE EXCEPTION 'gave up waiting for % on % after %', p_mode, p_tables, v_limit
+                    USING ERRCODE = 'lock_not_available';
+            END IF;
+        END;
+        PERFORM pg_sleep(0.05 + 0.05 * random());
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION bank.lock_patiently(text, text, boolean) IS
+    'LOCK TABLE p_tables IN p_mode MODE, asked for in 50 ms tries (p_queue) or without ever waiting in the '
+    'queue, so that other requests are never held long behind it; gives up (55P03) after the session''s '
+    'lock_timeout. For Robinhood''s last resort and for loads.';
+
+CREATE OR REPLACE FUNCTION bank.robinhood_apply(p_from_account bigint[], p_to_account bigint[], p_amount numeric[])
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = bank, pg_temp
+AS $$
+DECLARE
+    v_change record;
+BEGIN
+    -- Each account's net change once, in account_id order (one row per statement, so that
+    -- it stays on one shard under Citus).
     FOR v_change IN
         SELECT c.account_id, sum(c.delta) AS delta
-        FROM (SELECT f.account_id, -f.amount FROM unnest(v_from_account, v_amount) AS f(account_id, amount)
+        FROM (SELECT f.account_id, -f.amount FROM unnest(p_from_account, p_amount) AS f(account_id, amount)
               UNION ALL
-              SELECT t.account_id, t.amount FROM unnest(v_to_account, v_amount) AS t(account_id, amount)
+              SELECT t.account_id, t.amount FROM unnest(p_to_account, p_amount) AS t(account_id, amount)
              ) AS c(account_id, delta)
         GROUP BY c.account_id
         HAVING sum(c.delta) <> 0
@@ -498,12 +594,97 @@ BEGIN
                 USING ERRCODE = 'BK008';
         END IF;
     END LOOP;
+END
+$$;
+COMMENT ON FUNCTION bank.robinhood_apply(bigint[], bigint[], numeric[]) IS
+    'Moves Robinhood''s gifts: each account''s net change once, in account_id order; BK008 if one would overflow.';
 
+CREATE OR REPLACE FUNCTION bank.robinhood_run(p_percent numeric, p_count integer, p_margin integer, p_tries integer)
+RETURNS TABLE (from_customer bigint, from_account bigint, to_customer bigint, to_account bigint,
+               amount numeric(15,2))
+LANGUAGE plpgsql VOLATILE
+SET search_path = bank, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    v_keep     integer := p_margin + 2 * p_count; -- kept at each end: see robinhood_plan's check
+    v_citus    boolean := on_citus();
+    -- A transaction that already changed something may hold rows a transfer waits for
+    -- while it holds one of Robinhood's accounts: it plans under the lock, taken without
+    -- ever waiting, so that the two cannot wait for each other.
+    v_changed  boolean := pg_current_xact_id_if_assigned() IS NOT NULL;
+    v_locked   boolean := false;
+    v_plan     record;
+    v_kept     record;  -- the ranking the next plan corrects; NULL ids: rank the whole bank
+    v_since    xid;     -- every change the kept ranking misses is this old or younger
+    v_next     xid;
+    v_rankings integer := 0;
+    v_plans    integer := 0;
+BEGIN
+    PERFORM robinhood_check(p_percent, p_count);
+    -- Robinhoods one at a time: each reads every account the other writes.
+    PERFORM pg_advisory_xact_lock('bank.accounts'::regclass::oid::integer, 1);
+    -- Who holds what stays as it is until commit: loads wait. Same order as load_begin().
+    LOCK TABLE customers, accounts, customer_accounts IN ACCESS SHARE MODE;
+    SELECT NULL::bigint[] AS kept_ids, NULL::numeric[] AS kept_totals, NULL::numeric AS floor,
+           NULL::numeric AS ceiling, NULL::bigint AS holders
+    INTO v_kept;
+    LOOP
+        v_plans := v_plans + 1;
+        IF NOT v_locked AND (v_citus OR v_changed OR v_plans > p_tries) THEN
+            -- Citus has no snapshot across its nodes; a transaction that changed something
+            -- must not wait for a transfer; and transfers took the accounts of every plan so
+            -- far: stop the writers for one last plan, from the whole bank.
+            PERFORM lock_patiently('accounts', 'EXCLUSIVE', NOT v_changed);
+            v_locked := true;
+            v_kept.kept_ids := NULL;
+        END IF;
+        v_next := oldest_running();
+        IF v_kept.kept_ids IS NULL THEN
+            v_rankings := v_rankings + 1;
+        END IF;
+        SELECT * INTO v_plan
+        FROM robinhood_plan(p_percent, p_count, v_kept.holders, v_kept.kept_ids, v_kept.kept_totals,
+                            v_kept.floor, v_kept.ceiling, v_since, v_keep);
+        IF NOT v_plan.enough THEN
+            v_kept.kept_ids := NULL; -- transfers drained an end of the ranking: rank again
+            CONTINUE;
+        END IF;
+        -- Under the lock nothing can have changed. Otherwise claim the accounts, or plan
+        -- again from this plan's ranking corrected for what changed since its snapshot.
+        EXIT WHEN v_locked OR robinhood_claim(v_plan.accounts, v_plan.versions);
+        SELECT v_plan.kept_ids, v_plan.kept_totals, v_plan.floor, v_plan.ceiling, v_plan.holders INTO v_kept;
+        v_since := v_next;
+    END LOOP;
+
+    -- How it went, for the caller to read before COMMIT (current_setting('bank.robinhood_path')).
+    PERFORM set_config('bank.robinhood_path', format('%s, %s ranking(s), %s plan(s)',
+        CASE WHEN v_locked THEN 'locked' ELSE 'snapshot' END, v_rankings, v_plans), true);
+    PERFORM set_config('bank.robinhood_snapshot', v_plan.snapshot, true);
+    PERFORM robinhood_apply(v_plan.from_account, v_plan.to_account, v_plan.amount);
     RETURN QUERY
     SELECT m.from_customer, m.from_account, m.to_customer, m.to_account, m.amount::numeric(15,2)
-    FROM unnest(v_from_customer, v_from_account, v_to_customer, v_to_account, v_amount)
+    FROM unnest(v_plan.from_customer, v_plan.from_account, v_plan.to_customer, v_plan.to_account, v_plan.amount)
          WITH ORDINALITY AS m(from_customer, from_account, to_customer, to_account, amount, ord)
     ORDER BY m.ord;
+END
+$$;
+COMMENT ON FUNCTION bank.robinhood_run(numeric, integer, integer, integer) IS
+    'Robinhood''s algorithm, with its two tuning knobs: p_margin, how many holders beyond 2 x p_count each end '
+    'of the kept ranking holds; p_tries, how many plans may lose their accounts to transfers before the '
+    'accounts are locked for a last one. bank.robinhood() calls it with the defaults.';
+
+CREATE OR REPLACE FUNCTION bank.robinhood(p_percent numeric DEFAULT 10, p_count integer DEFAULT 10)
+RETURNS TABLE (from_customer bigint, from_account bigint, to_customer bigint, to_account bigint,
+               amount numeric(15,2))
+LANGUAGE plpgsql VOLATILE
+SET search_path = bank, pg_temp
+AS $$
+BEGIN
+    -- A ranking keeps 1,000 holders to spare at each end, so that a few seconds of
+    -- transfers rarely push one from outside it past the bounds; five plans may lose an
+    -- account to a transfer before the writers are stopped for a last one.
+    RETURN QUERY SELECT * FROM robinhood_run(p_percent, p_count, 1000, 5);
 END
 $$;
 COMMENT ON FUNCTION bank.robinhood(numeric, integer) IS
@@ -511,10 +692,12 @@ COMMENT ON FUNCTION bank.robinhood(numeric, integer) IS
     'floor(p_percent% of their largest account) to the cent, split evenly among the p_count poorest of the '
     'others (leftover cents to the poorest first), paid into each recipient''s oldest account. '
     'An account that is the largest of several donors gives once. Returns one row per movement, '
-    'ordered by donor rank then recipient rank (poorest first). Ranks a large bank while transfers '
-    'go on, then locks the accounts against writers, corrects the ranking for what changed and moves: '
-    'money is conserved and the ranking is the state it moved. Must run at READ COMMITTED (BK006); '
-    'a gift that would overflow an account refuses it all (BK008).';
+    'ordered by donor rank then recipient rank (poorest first). Ranks while transfers go on, then locks only '
+    'the accounts it moves: the moves are what one snapshot of the bank gives, and no transfer touched those '
+    'accounts between that snapshot and the commit. current_setting(''bank.robinhood_path'') and '
+    '(''bank.robinhood_snapshot'') say, before COMMIT, how it ran and on which snapshot. Must run at READ '
+    'COMMITTED (BK006); after other changes in its transaction it plans under a lock on the accounts. A gift '
+    'that would overflow an account refuses it all (BK008).';
 
 CREATE OR REPLACE FUNCTION bank.audit()
 RETURNS TABLE (customers bigint, accounts bigint, links bigint, total_balance numeric,
@@ -701,8 +884,9 @@ BEGIN
         PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
     END IF;
     -- Same table order as bank.robinhood(): two loads, or a load and a Robinhood, queue
-    -- rather than deadlock.
-    LOCK TABLE customers, accounts, customer_accounts IN ACCESS EXCLUSIVE MODE;
+    -- rather than deadlock. In short tries: behind an idle reader, a waiting request would
+    -- hold every transfer.
+    PERFORM lock_patiently('customers, accounts, customer_accounts', 'ACCESS EXCLUSIVE', true);
     PERFORM drop_keys();
     -- DELETE, not TRUNCATE: a reader whose snapshot is older than this load must still see
     -- the old bank, not an empty one (TRUNCATE is not MVCC-safe).
@@ -723,7 +907,7 @@ END
 $$;
 COMMENT ON FUNCTION bank.load_begin() IS
     'Starts a bulk load inside the caller''s transaction: locks the three tables, drops the keys and '
-    'empties the tables. Readers see the old bank until the transaction commits. A COMMIT (autocommit '
+    'empties the tables. Readers wait for the commit, then see the new bank. A COMMIT (autocommit '
     'included) before bank.load_finish() fails with BK007 and changes nothing.';
 
 CREATE OR REPLACE FUNCTION bank.load_finish() RETURNS void
@@ -755,7 +939,7 @@ COMMENT ON FUNCTION bank.load_finish() IS
 -- every right. A function created later is PUBLIC again until this runs again.
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA bank FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
-    bank.on_citus(), bank.read_lock(), bank.check_limit(integer), bank.top_states(integer), bank.ranked_customers(integer, boolean),
+    bank.on_citus(), bank.read_lock(), bank.shown(text), bank.check_limit(integer), bank.top_states(integer), bank.ranked_customers(integer, boolean),
     bank.top_customers(integer), bank.bottom_customers(integer), bank.audit(), bank.balances(),
     bank.profile(), bank.profile_states(integer), bank.profile_accounts_per_customer()
     TO bank_reader;
@@ -778,3 +962,5 @@ BEGIN
     END IF;
 END
 $$;
+
+COMMIT;

@@ -14,12 +14,11 @@ case $slug in
 esac
 out=$(mkdir -p "${2:-.}" && cd "${2:-.}" && pwd)/$slug.tgz
 
-# What builds and runs the system, the documents on design, data and Citus, and the SQL
-# tests (`make test` runs them there through scripts/sqltest.sh). The Go tests with their
-# golden files and harness, the benchmarks, CI and the notes on reliability and performance
-# stay in the repository: with them the archive would pass 100 KB. The archive's README
-# drops the lines that point at what it leaves out.
-left_out=(docs/reliability.md docs/performance.md)
+# What builds and runs the system, and the SQL tests (`make test` runs them there through
+# scripts/sqltest.sh). The Go tests with their golden files and harness, the benchmarks (the
+# client's `bench` among them), CI and the documents stay in the repository: with them the
+# archive would pass 100 KB. The archive's README drops the lines marked <!-- repo -->, which
+# point at what it leaves out.
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
     list() { git ls-files "$@"; }
 else
@@ -27,8 +26,8 @@ else
 fi
 files=()
 while IFS= read -r f; do files+=("$f"); done < <(list README.md Dockerfile .dockerignore setup.sh Makefile go.mod go.sum \
-    db client docs scripts/pg.sh scripts/register-odbc-driver.sh scripts/dist.sh scripts/sqltest.sh |
-    grep -v -e '_test\.go$' -e '/pgtest/' -e '/testdata/' $(printf -- "-e ^%s$ " "${left_out[@]}"))
+    db client scripts/pg.sh scripts/register-odbc-driver.sh scripts/dist.sh scripts/sqltest.sh |
+    grep -v -e '_test\.go$' -e '/pgtest/' -e '/testdata/' -e '^client/internal/workload/' -e '^client/internal/cli/bench\.go$')
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
@@ -36,10 +35,23 @@ mkdir -p "$stage/$slug"
 tar -cf - "${files[@]}" | tar -xf - -C "$stage/$slug"
 # The author's line goes under the README's title.
 # (An archive's own README has one already: it is replaced.)
-awk -v a="$author" -v out="${left_out[*]}" 'BEGIN { n = split(out, gone, " ") }
+# The time spent, from the commits: their span, and the time between consecutive commits
+# less than two hours apart (longer gaps are time away). Outside git, the README says it already.
+spent=
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    spent=$(git log --reverse --format=%ct | awk '
+        NR == 1 { first = $1 } { if (NR > 1 && $1 - prev < 7200) work += $1 - prev; prev = $1 }
+        END { printf "%s to %s UTC, about %.0f hours of work (the time between commits less than two hours apart; the first commit'"'"'s own work is not counted)",
+              strftime("%Y-%m-%d %H:%M", first, 1), strftime("%Y-%m-%d %H:%M", prev, 1), work / 3600 }')
+fi
+awk -v a="$author" -v spent="$spent" '
     NR == 1 { print; print ""; print "By " a "."; next }
     NR == 3 && /^By .*\.$/ { drop = 1; next } NR == 4 && drop && /^$/ { next }
-    { for (i = 1; i <= n; i++) if (index($0, "](" gone[i] ")")) next; print }' README.md >"$stage/$slug/README.md"
+    index($0, "<!-- repo -->") && index($0, "How much time did you spend") && spent != "" {
+        print "- **How much time did you spend on this?** The commits run from " spent "."; next }
+    index($0, "<!-- repo -->") { next }
+    i = index($0, "<!-- archive: ") { t = substr($0, i + 14); print substr(t, 1, index(t, " -->") - 1); next }
+    { print }' README.md >"$stage/$slug/README.md"
 tar -cf - -C "$stage" --sort=name "$slug" | gzip -9 >"$out"
 size=$(wc -c <"$out")
 echo "$out: $size bytes"

@@ -46,7 +46,7 @@ pg_start() {
     local dir=$1 port=$2
     shift 2
     mkdir -p "$dir"
-    dir=$(cd "$dir" && pwd) # the server runs elsewhere: its socket folder must be absolute
+    dir=$(cd "$dir" && pwd -P) # the server runs elsewhere: its socket folder must be absolute, and real
     if [ "$(id -u)" = 0 ]; then chown postgres: "$dir"; fi
     pg_as_owner "$PG_BINDIR/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --no-locale >/dev/null || return 1
     pg_as_owner "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \

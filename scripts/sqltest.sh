@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the SQL tests (db/test/*.sql) with psql on a throwaway PostgreSQL, as a psql user would:
+# Runs the SQL tests (db/test/*.sql and db/test/one_node/*.sql) with psql on a throwaway PostgreSQL, as a psql user would:
 # what `make test` runs where the Go tests are not at hand (the deliverable archive).
 # Each file must print one "ok - " line per check it holds and its closing line.
 set -euo pipefail
@@ -12,7 +12,7 @@ trap 'pg_stop "$work" immediate; rm -rf "$work"' EXIT
 port=$(pg_free_port)
 pg_start "$work" "$port" || { echo "sqltest: PostgreSQL did not start" >&2; exit 1; }
 pass=0 fail=0
-for f in db/test/*.sql; do
+for f in db/test/*.sql db/test/one_node/*.sql; do
     db=t$((pass + fail))
     pg_load_bank "$port" "$db"
     want=$(grep -c '^SELECT pg_temp\.\(is\|throws\)(' "$f")

@@ -29,6 +29,19 @@ SELECT create_distributed_table('bank.accounts', 'account_id', shard_count => :s
 SELECT create_distributed_table('bank.customer_accounts', 'account_id', colocate_with => 'bank.accounts');
 SELECT bank.create_keys();
 
+-- Where the coordinator is in Citus's metadata (as Citus's own guide and managed Citus set a
+-- cluster up), it holds a copy of the reference table, and Citus would read and write that
+-- copy in the session itself ("local execution"). A load would then fail ("a local execution
+-- has accessed a placement in the transaction"), and a consistent read would see the copy
+-- with a snapshot taken before its lock waited. Over a connection, as on every other node,
+-- both work: every session of this database does without local execution.
+DO $$
+BEGIN
+    EXECUTE format('ALTER DATABASE %I SET citus.enable_local_execution = off', current_database());
+END
+$$;
+SET citus.enable_local_execution = off;
+
 -- The functions again, now that the bank is distributed: the readers among them become
 -- VOLATILE here (see the end of db/procedures.sql).
 \ir ../procedures.sql

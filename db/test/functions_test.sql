@@ -10,94 +10,8 @@
 \set ON_ERROR_STOP 1
 SET client_min_messages = notice;
 
--- Helpers live in pg_temp: they vanish with the session and touch nothing of the bank.
-CREATE FUNCTION pg_temp.is(p_got text, p_want text, p_what text) RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF p_got IS DISTINCT FROM p_want THEN
-        RAISE EXCEPTION E'FAIL %\n  got:  %\n  want: %', p_what, p_got, p_want;
-    END IF;
-    RAISE NOTICE 'ok - %', p_what;
-END
-$$;
-
--- Runs p_sql and checks that it raises p_code.
-CREATE FUNCTION pg_temp.throws(p_sql text, p_code text, p_what text) RETURNS void
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_code text;
-    v_message text;
-BEGIN
-    BEGIN
-        EXECUTE p_sql;
-    EXCEPTION WHEN OTHERS THEN
-        v_code := SQLSTATE;
-        v_message := SQLERRM;
-    END;
-    IF v_code IS NULL THEN
-        RAISE EXCEPTION 'FAIL %: % raised nothing, want %', p_what, p_sql, p_code;
-    ELSIF v_code <> p_code THEN
-        RAISE EXCEPTION 'FAIL %: % raised % (%), want %', p_what, p_sql, v_code, v_message, p_code;
-    END IF;
-    RAISE NOTICE 'ok - % (%: %)', p_what, v_code, v_message;
-END
-$$;
-
--- What p_sql raises, as its message (NULL if it raises nothing).
-CREATE FUNCTION pg_temp.message(p_sql text) RETURNS text
-LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE p_sql;
-    RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLERRM;
-END
-$$;
-
--- The rows of a query, as one line: '(1,A,150.00) (2,B,100.00)'.
-CREATE FUNCTION pg_temp.rows(p_sql text) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_row record;
-    v_out text;
-BEGIN
-    -- Row by row, in the order the query returns them: an aggregate over a subquery need
-    -- not keep the subquery's order (Citus, for one, does not).
-    FOR v_row IN EXECUTE p_sql LOOP
-        v_out := coalesce(v_out || ' ', '') || v_row::text;
-    END LOOP;
-    RETURN coalesce(v_out, '(none)');
-END
-$$;
-
-CREATE FUNCTION pg_temp.empty_bank() RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
-    DELETE FROM bank.customer_accounts;
-    DELETE FROM bank.accounts;
-    DELETE FROM bank.customers;
-END
-$$;
-
--- n customers named Cn Ln, in the given states (cycled), joined on 2018-01-01.
-CREATE FUNCTION pg_temp.customers(p_n int, p_states text[]) RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO bank.customers
-    SELECT i, 'C' || i, 'L' || i, i || ' Main St', 'Springfield',
-           p_states[1 + (i - 1) % cardinality(p_states)], '01234', '2018-01-01'
-    FROM generate_series(1, p_n) i;
-END
-$$;
-
--- An account with its holders, opened on p_opened.
-CREATE FUNCTION pg_temp.account(p_id bigint, p_balance numeric, p_opened date, VARIADIC p_holders bigint[])
-RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO bank.accounts VALUES (p_id, p_balance, p_opened);
-    INSERT INTO bank.customer_accounts SELECT h, p_id FROM unnest(p_holders) h;
-END
-$$;
+-- The assertions and the bank builders, in pg_temp: they vanish with the session.
+\ir helpers.psql
 
 -- Checks that need another isolation level run before the big transaction. (What a COMMIT
 -- after bank.load_begin() does is tested from outside a transaction: TestLoadGuard.)
@@ -110,7 +24,8 @@ BEGIN;
 -- restored by the ROLLBACK at the end.
 SELECT bank.load_begin();
 SELECT bank.load_finish();
-SELECT pg_temp.is((SELECT count(*) FROM pg_constraint WHERE connamespace = 'bank'::regnamespace AND contype IN ('p', 'f'))::text,
+SELECT pg_temp.is((SELECT count(*) FROM pg_constraint WHERE contype IN ('p', 'f')
+                   AND conrelid IN ('bank.customers'::regclass, 'bank.accounts'::regclass, 'bank.customer_accounts'::regclass))::text,
                   '5', 'load_finish restores the 3 primary and 2 foreign keys');
 
 ---------------------------------------------------------------------------------------
@@ -333,6 +248,7 @@ SELECT pg_temp.is(pg_temp.rows('SELECT count(*) FROM bank.audit()'), '(1)', 'ban
 SELECT pg_temp.is(pg_temp.rows('SELECT count(*) <= 1 FROM bank.top_states(1)'), '(t)', 'bank_reader may call top_states');
 SELECT pg_temp.is(pg_temp.rows('SELECT count(*) <= 1 FROM bank.bottom_customers(1)'), '(t)', 'bank_reader may call bottom_customers');
 SELECT pg_temp.is(pg_temp.rows('SELECT count(*) FROM bank.profile()'), '(1)', 'bank_reader may call profile');
+SELECT pg_temp.throws('SELECT * FROM bank.top_states(0)', 'BK005', 'bank_reader gets BK005 for a bad limit, like everyone');
 SELECT pg_temp.throws('SELECT * FROM bank.transfer(1, 2, 1.00)', '42501', 'bank_reader may not transfer');
 SELECT pg_temp.throws('SELECT * FROM bank.robinhood()', '42501', 'bank_reader may not run robinhood');
 SELECT pg_temp.throws('SELECT bank.load_begin()', '42501', 'bank_reader may not load');

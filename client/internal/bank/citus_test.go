@@ -11,9 +11,17 @@ import (
 
 // TestCitus runs the SQL tests, the cross-check, the atomic load and the concurrency test
 // again on a Citus cluster (a coordinator and two workers, the bank distributed by
-// db/citus/distribute.sql): every answer must equal a single node's.
+// db/citus/distribute.sql): every answer must equal a single node's. Both layouts: the
+// coordinator outside Citus's metadata (setup.sh --citus), and in it, as Citus's own guide
+// and managed Citus set a cluster up.
 func TestCitus(t *testing.T) {
 	c := pgtest.CitusOrSkip(t, citus)
+	for _, layout := range []*pgtest.Server{c, c.WithCoordinatorInMetadata()} {
+		t.Run(layout.Layout(), func(t *testing.T) { citusLayout(t, layout) })
+	}
+}
+
+func citusLayout(t *testing.T, c *pgtest.Server) {
 	single := server
 	server = c
 	t.Cleanup(func() { server = single })

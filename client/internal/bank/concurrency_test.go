@@ -59,7 +59,7 @@ func TestConcurrentTransfersRobinhoodAndReports(t *testing.T) {
 					continue
 				}
 				amount := money.Cents(1 + r.Int64N(2_000_000))
-				_, err := db.Transfer(ctx, from, to, amount)
+				_, _, err := db.Transfer(ctx, from, to, amount)
 				switch Code(err) {
 				case "":
 					if err != nil {

@@ -203,10 +203,11 @@ func TestCrossCheck(t *testing.T) {
 			}
 
 			wantMoves := m.robinhood(10, 10)
-			moves, err := db.Robinhood(ctx, "10", 10)
+			run, err := db.Robinhood(ctx, "10", 10)
 			if err != nil {
 				t.Fatal(err)
 			}
+			moves := run.Moves
 			if !reflect.DeepEqual(moves, wantMoves) {
 				t.Fatalf("robinhood:\n got  %v\n want %v", moves, wantMoves)
 			}

@@ -14,8 +14,9 @@ import (
 	_ "github.com/alexbrainman/odbc" // registers the "odbc" driver
 )
 
-// Server-side limits for every session. The ODBC driver ignores context cancellation,
-// so only the server can stop a statement that runs or waits too long.
+// Server-side limits for every session. The ODBC driver cancels a query (SQLCancel) when
+// its context ends, but not an Exec or a prepared statement: for those only the server can
+// stop a statement that runs or waits too long.
 const (
 	DefaultStatementTimeout = 5 * time.Minute
 	DefaultLockTimeout      = 30 * time.Second
@@ -40,6 +41,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	}
 	if opts.LockTimeout == 0 {
 		opts.LockTimeout = DefaultLockTimeout
+	}
+	if err := checkProtocol(dsn); err != nil {
+		return nil, err
 	}
 	// sql.Open("odbc") only to reach the registered driver; our connector does the opening.
 	probe, err := sql.Open("odbc", "")
@@ -84,6 +88,24 @@ func withRollbackLevel(dsn string) string {
 		dsn += ";"
 	}
 	return dsn + "Protocol=" + RollbackLevel + ";"
+}
+
+// checkProtocol refuses the rollback levels the client cannot work with: at 7.4-2 (and at
+// 7.4, which means it) psqlODBC runs every statement inside a SAVEPOINT, where PostgreSQL
+// refuses SET TRANSACTION ISOLATION LEVEL, and where a refused statement would not stop the
+// rest of its transaction from committing.
+func checkProtocol(dsn string) error {
+	for _, kv := range strings.Split(dsn, ";") {
+		k, v, _ := strings.Cut(kv, "=")
+		if !strings.EqualFold(strings.TrimSpace(k), "protocol") {
+			continue
+		}
+		if v = strings.TrimSpace(v); v != "7.4-0" && v != "7.4-1" {
+			return fmt.Errorf("the DSN sets Protocol=%s: the client needs 7.4-0 (or 7.4-1), where a failed statement "+
+				"aborts its transaction; leave Protocol out and the client sets 7.4-0", v)
+		}
+	}
+	return nil
 }
 
 // Close closes every connection.

@@ -53,15 +53,21 @@ func translate(err error) error {
 	case d.State == "IM002" || (d.State == "01000" && strings.Contains(msg, "file not found")):
 		return fmt.Errorf("the ODBC driver named in the DSN is not installed or registered (%s): "+
 			"on Debian/Ubuntu apt-get install unixodbc odbc-postgresql; on macOS brew install psqlodbc", msg)
+	case strings.HasPrefix(d.State, "08") && refusedLogin(msg):
+		// The server answered and said no: waiting or retrying will not change that.
+		return &Error{Code: CodeLoginRefused, Message: "the server refused the login (" + msg +
+			"): check the user, password and database in --dsn (or BANK_DSN)"}
 	case strings.HasPrefix(d.State, "08"):
 		return &Error{Code: d.State, Message: "cannot reach the database (" + msg +
-			"): is PostgreSQL running, and does --dsn (or BANK_DSN) point at it? ./setup.sh starts one"}
+			"): is PostgreSQL running, and do --port (BANK_PORT) or --dsn (BANK_DSN) point at it? ./setup.sh starts one"}
 	case d.State == "3D000":
 		return fmt.Errorf("%s: create it, or point --dsn at the bank's database", msg)
 	case d.State == "3F000" || d.State == "42883" || d.State == "42P01":
 		return fmt.Errorf("%w (%s)", ErrNoSchema, msg)
-	case d.State == "57014":
+	case d.State == "57014" && strings.Contains(msg, "statement timeout"):
 		return &Error{Code: d.State, Message: "the statement took longer than the statement timeout and was cancelled: " + msg}
+	case d.State == "57014":
+		return &Error{Code: d.State, Message: "the statement was cancelled (pg_cancel_backend, or an interrupt): " + msg}
 	case d.State == "55P03":
 		return &Error{Code: d.State, Message: "gave up waiting for a lock (lock timeout): " + msg}
 	}
@@ -97,6 +103,18 @@ func cleanMessage(m string) string {
 	m, _, _ = strings.Cut(m, "\n")
 	m = strings.TrimPrefix(m, "ERROR:")
 	return strings.TrimSpace(m)
+}
+
+// CodeLoginRefused is SQLSTATE 28000 (invalid_authorization_specification), which we give
+// to a login the server refused: psqlODBC reports it as 08001, like an unreachable server.
+const CodeLoginRefused = "28000"
+
+// refusedLogin: psqlODBC's words when the server answered a login with a refusal.
+func refusedLogin(msg string) bool {
+	m := strings.ToLower(msg)
+	return strings.Contains(m, "password authentication failed") || strings.Contains(m, "no password supplied") ||
+		strings.Contains(m, "does not exist") || strings.Contains(m, "no pg_hba.conf entry") ||
+		strings.Contains(m, "authentication failed")
 }
 
 // CodeConnectionLost is SQLSTATE 08006 (connection_failure), which we also give to a

@@ -45,45 +45,51 @@ func (db *DB) Populate(ctx context.Context, cfg gen.Config, workers int, progres
 	if err := cfg.Validate(); err != nil {
 		return sum, err
 	}
-	err := db.inTx(ctx, ReadCommitted, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, "SELECT bank.load_begin()"); err != nil {
-			return err
-		}
-		var stmts [3]*sql.Stmt
-		for i, q := range []string{insertCustomers, insertAccounts, insertLinks} {
-			st, err := tx.PrepareContext(ctx, q)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			stmts[i] = st
-		}
-		var accountOffset int64
-		err := gen.StreamPrepared(cfg, workers, encode, func(b *gen.Batch, enc encoded) error {
-			args := [3][]any{
-				append([]any{b.Customers[0].ID}, enc.customers...),
-				append([]any{accountOffset}, enc.accounts...),
-				append([]any{accountOffset}, enc.links...),
-			}
-			for i := range args {
-				if _, err := stmts[i].ExecContext(ctx, args[i]...); err != nil {
-					return err
-				}
-			}
-			accountOffset += int64(len(b.Accounts))
-			sum.add(b)
-			if progress != nil {
-				progress(b.Index+1, cfg.Batches(), sum)
-			}
-			return ctx.Err()
-		})
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, "SELECT bank.load_finish()")
+	err := db.withSession(ctx, func(s *Session) error {
+		_, err := s.write(ctx, func(tx *sql.Tx) error { return load(ctx, tx, cfg, workers, &sum, progress) })
 		return err
 	})
 	return sum, err
+}
+
+// load runs in Populate's transaction: load_begin, the batches, load_finish.
+func load(ctx context.Context, tx *sql.Tx, cfg gen.Config, workers int, sum *LoadSummary, progress func(done, total int, loaded LoadSummary)) error {
+	if _, err := tx.ExecContext(ctx, "SELECT bank.load_begin()"); err != nil {
+		return err
+	}
+	var stmts [3]*sql.Stmt
+	for i, q := range []string{insertCustomers, insertAccounts, insertLinks} {
+		st, err := tx.PrepareContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		stmts[i] = st
+	}
+	var accountOffset int64
+	err := gen.StreamPrepared(cfg, workers, encode, func(b *gen.Batch, enc encoded) error {
+		args := [3][]any{
+			append([]any{b.Customers[0].ID}, enc.customers...),
+			append([]any{accountOffset}, enc.accounts...),
+			append([]any{accountOffset}, enc.links...),
+		}
+		for i := range args {
+			if _, err := stmts[i].ExecContext(ctx, args[i]...); err != nil {
+				return err
+			}
+		}
+		accountOffset += int64(len(b.Accounts))
+		sum.add(b)
+		if progress != nil {
+			progress(b.Index+1, cfg.Batches(), *sum)
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, "SELECT bank.load_finish()")
+	return err
 }
 
 func (s *LoadSummary) add(b *gen.Batch) {

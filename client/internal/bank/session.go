@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"math/rand/v2"
 	"time"
 
@@ -89,26 +90,21 @@ func (s *Session) retry(ctx context.Context, fn func() error) error {
 	}
 }
 
-// Transfer calls bank.transfer(from, to, amount): one statement, one round trip, its own
-// transaction.
-func (s *Session) Transfer(ctx context.Context, from, to int64, amount money.Cents) (TransferResult, error) {
+// Transfer calls bank.transfer(from, to, amount) in a transaction of its own, and returns
+// the new balances and the transaction's id. Unlike Move, it can say what became of the
+// money whatever happens (see write): moved, not moved, or in doubt with the id.
+func (s *Session) Transfer(ctx context.Context, from, to int64, amount money.Cents) (TransferResult, string, error) {
 	var r TransferResult
-	if s.transfer == nil {
-		// Prepared once per connection: database/sql would otherwise prepare, run and
-		// close the statement on every call, each a trip through the driver and the server.
-		st, err := s.conn.PrepareContext(ctx, `SELECT from_account, from_balance::text, to_account, to_balance::text
-			FROM bank.transfer(?, ?, ?::numeric)`)
-		if err != nil {
-			return r, s.mark(translate(err))
-		}
-		s.transfer = st
-	}
-	err := s.retry(ctx, func() error {
-		err := s.transfer.QueryRowContext(ctx, from, to, amount).
-			Scan(&r.FromAccount, &r.FromBalance, &r.ToAccount, &r.ToBalance)
-		return translate(err)
+	var xid string
+	err := s.retry(ctx, func() (err error) {
+		xid, err = s.write(ctx, func(tx *sql.Tx) error {
+			return tx.QueryRowContext(ctx, `SELECT from_account, from_balance::text, to_account, to_balance::text
+				FROM bank.transfer(?, ?, ?::numeric)`, from, to, amount).
+				Scan(&r.FromAccount, &r.FromBalance, &r.ToAccount, &r.ToBalance)
+		})
+		return err
 	})
-	return r, s.mark(err)
+	return r, xid, err
 }
 
 // Move is Transfer for a caller that needs only whether the money moved: bank.transfer
@@ -130,8 +126,8 @@ func (s *Session) Move(ctx context.Context, from, to int64, amount money.Cents) 
 	return s.mark(err)
 }
 
-// InDoubtError is a lost connection during a transaction whose id is known: ask
-// TxStatus(XID) on another connection whether it committed.
+// InDoubtError is a connection lost while COMMIT was on its way: the transaction may have
+// committed or not. Outcome(XID), on another connection, tells which.
 type InDoubtError struct {
 	XID string
 	Err error
@@ -140,50 +136,124 @@ type InDoubtError struct {
 func (e *InDoubtError) Error() string { return e.Err.Error() }
 func (e *InDoubtError) Unwrap() error { return e.Err }
 
-// Robinhood calls bank.robinhood(percent, count) in a READ COMMITTED transaction of its
-// own. percent is a decimal string, validated by the caller and again by the function.
-// The transaction's id is read first and returned, so that a caller whose connection dies
-// can ask TxStatus how it ended: on error, an *InDoubtError carries it.
-func (s *Session) Robinhood(ctx context.Context, percent string, count int) ([]Move, string, error) {
-	var out []Move
-	var xid string
-	err := s.retry(ctx, func() error {
-		out, xid = out[:0], ""
-		return inTx(ctx, s.conn, ReadCommitted, func(tx *sql.Tx) error {
-			if err := tx.QueryRowContext(ctx, `SELECT pg_current_xact_id()::text`).Scan(&xid); err != nil {
-				return err
-			}
+// ErrInterrupted: the caller's context ended (Ctrl-C) before COMMIT was sent, and the
+// transaction was rolled back.
+var ErrInterrupted = errors.New("interrupted before COMMIT: rolled back, nothing changed")
+
+// write runs fn in one READ COMMITTED transaction that changes the bank and commits it. It
+// is the one place that decides what the caller may say of the change: committed (nil),
+// not committed (an error: nothing changed), or in doubt (*InDoubtError).
+//   - fn's statements run under ctx: a cancel (Ctrl-C) stops the one running, and the
+//     transaction rolls back (ErrInterrupted).
+//   - Once COMMIT is sent it is never cancelled: the caller waits for its answer.
+//   - The transaction's id is read just before COMMIT, so that an answer lost with the
+//     connection can be asked for on another one (Outcome). It is read last because a
+//     transaction's own id holds back the snapshots it takes (bank.robinhood reads them).
+//
+// The transaction itself is begun without ctx: database/sql would roll it back from
+// another goroutine when ctx ends, racing with our COMMIT.
+func (s *Session) write(ctx context.Context, fn func(*sql.Tx) error) (xid string, err error) {
+	calm := context.WithoutCancel(ctx)
+	tx, err := s.conn.BeginTx(calm, nil)
+	if err != nil {
+		return "", s.mark(translate(err))
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(calm, "SET TRANSACTION ISOLATION LEVEL "+ReadCommitted); err != nil {
+		return "", s.mark(translate(err))
+	}
+	err = fn(tx)
+	if ctx.Err() != nil {
+		return "", ErrInterrupted
+	}
+	if err != nil {
+		return "", s.mark(translate(err))
+	}
+	// A COMMIT never sent cannot commit: a connection lost here is an ordinary failure.
+	if err := tx.QueryRowContext(calm, `SELECT coalesce(pg_current_xact_id_if_assigned()::text, '')`).Scan(&xid); err != nil {
+		return "", s.mark(translate(err))
+	}
+	if ctx.Err() != nil {
+		return "", ErrInterrupted
+	}
+	if err := s.mark(translate(tx.Commit())); err != nil {
+		// A transaction without an id wrote nothing: whatever became of it, nothing changed.
+		if ConnectionLost(err) && xid != "" {
+			return xid, &InDoubtError{XID: xid, Err: err}
+		}
+		return "", err
+	}
+	return xid, nil
+}
+
+// RobinhoodRun is what one Robinhood did, and how.
+type RobinhoodRun struct {
+	Moves []Move
+	XID   string // its transaction: "" if it moved nothing
+	// Path is how it ran (bank.robinhood_path): "snapshot, 1 ranking(s), 1 plan(s)" when it
+	// held back no transfer, "locked, ..." when it stopped the writers for its last plan.
+	Path string
+	// Snapshot is the one its moves were planned on (bank.robinhood_snapshot), as
+	// pg_current_snapshot() writes it.
+	Snapshot string
+}
+
+// Robinhood calls bank.robinhood(percent, count) in a transaction of its own (see write).
+// percent is a decimal string, validated by the caller and again by the function. On a
+// lost COMMIT the error is an *InDoubtError, and the run holds the moves it would make.
+func (s *Session) Robinhood(ctx context.Context, percent string, count int) (RobinhoodRun, error) {
+	var run RobinhoodRun
+	err := s.retry(ctx, func() (err error) {
+		run = RobinhoodRun{}
+		run.XID, err = s.write(ctx, func(tx *sql.Tx) error {
 			rows, err := tx.QueryContext(ctx, `SELECT from_customer, from_account, to_customer, to_account, amount::text
 				FROM bank.robinhood(?::numeric, ?)`, percent, count)
 			if err != nil {
 				return err
 			}
-			return scanAll(rows, func(rows *sql.Rows) error {
+			err = scanAll(rows, func(rows *sql.Rows) error {
 				var m Move
 				if err := rows.Scan(&m.FromCustomer, &m.FromAccount, &m.ToCustomer, &m.ToAccount, &m.Amount); err != nil {
 					return err
 				}
-				out = append(out, m)
+				run.Moves = append(run.Moves, m)
 				return nil
 			})
+			if err != nil {
+				return err
+			}
+			return tx.QueryRowContext(ctx, `SELECT current_setting('bank.robinhood_path'), current_setting('bank.robinhood_snapshot')`).
+				Scan(&run.Path, &run.Snapshot)
 		})
+		return err
 	})
-	s.mark(err)
-	if ConnectionLost(err) && xid != "" {
-		return nil, "", &InDoubtError{XID: xid, Err: err}
+	if err != nil && !errors.As(err, new(*InDoubtError)) {
+		return RobinhoodRun{XID: run.XID}, err
 	}
-	if err != nil {
-		return nil, "", err
-	}
-	return out, xid, nil
+	return run, err
 }
 
-// TxStatus asks whether transaction xid "committed", "aborted" or is still "in progress"
-// (pg_xact_status); "unknown" when it is too old to tell.
-func (s *Session) TxStatus(ctx context.Context, xid string) (string, error) {
-	var status string
-	err := s.conn.QueryRowContext(ctx, `SELECT coalesce(pg_xact_status(?::xid8), 'unknown')`, xid).Scan(&status)
-	return status, s.mark(translate(err))
+// Outcome asks how transaction xid ended: "committed", "aborted", or "unknown" when the
+// server cannot tell or cannot be asked. A transaction whose connection just died may
+// still be finishing on its backend, so "in progress" is asked again, for a while.
+func (s *Session) Outcome(ctx context.Context, xid string) string {
+	for range 100 {
+		var status string
+		err := s.conn.QueryRowContext(ctx, `SELECT coalesce(pg_xact_status(?::xid8), 'unknown')`, xid).Scan(&status)
+		if err != nil {
+			s.mark(translate(err))
+			return "unknown"
+		}
+		if status != "in progress" {
+			return status
+		}
+		select {
+		case <-ctx.Done():
+			return "unknown"
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return "unknown"
 }
 
 // Audit calls bank.audit() in a read-only REPEATABLE READ transaction: one snapshot.
@@ -233,21 +303,32 @@ func (db *DB) withSession(ctx context.Context, fn func(*Session) error) error {
 }
 
 // Transfer runs one transfer on a connection of its own (see Session).
-func (db *DB) Transfer(ctx context.Context, from, to int64, amount money.Cents) (r TransferResult, err error) {
+func (db *DB) Transfer(ctx context.Context, from, to int64, amount money.Cents) (r TransferResult, xid string, err error) {
 	err = db.withSession(ctx, func(s *Session) error {
-		r, err = s.Transfer(ctx, from, to, amount)
+		r, xid, err = s.Transfer(ctx, from, to, amount)
 		return err
 	})
-	return r, err
+	return r, xid, err
 }
 
 // Robinhood runs Operation Robinhood on a connection of its own (see Session).
-func (db *DB) Robinhood(ctx context.Context, percent string, count int) (moves []Move, err error) {
+func (db *DB) Robinhood(ctx context.Context, percent string, count int) (run RobinhoodRun, err error) {
 	err = db.withSession(ctx, func(s *Session) error {
-		moves, _, err = s.Robinhood(ctx, percent, count)
+		run, err = s.Robinhood(ctx, percent, count)
 		return err
 	})
-	return moves, err
+	return run, err
+}
+
+// Outcome asks, on a connection of its own, how transaction xid ended (see
+// Session.Outcome): "unknown" too when the server cannot be reached.
+func (db *DB) Outcome(ctx context.Context, xid string) string {
+	status := "unknown"
+	db.withSession(ctx, func(s *Session) error {
+		status = s.Outcome(ctx, xid)
+		return nil
+	})
+	return status
 }
 
 // Audit reads bank.audit() in one snapshot.

@@ -4,15 +4,16 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"os/signal"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
@@ -36,33 +37,41 @@ const (
 // usageError marks a mistake in the command line: exit status 2, like flag parsing.
 type usageError struct{ error }
 
-// Run runs the client with args (args[0] is the program name) and returns its exit status:
-// 0 on success, 1 when the work failed, 2 for a bad command line.
+// Run runs the client with args (args[0] is the program name) and returns its exit status
+// (exitOK and the others, in outcome.go).
 func Run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	// A write to a closed pipe fails with EPIPE rather than killing the client: it may have
+	// committed a change, and must still say so and exit with the status that says so.
+	signal.Ignore(syscall.SIGPIPE)
+	stdout, stderr = guardStream(stdout), guardStream(stderr)
 	err := newApp(stdout, stderr).RunContext(ctx, args)
 	if err == nil {
 		return 0
 	}
 	fmt.Fprintf(stderr, "client: %s\n", oneLine(err.Error()))
-	var ue usageError
-	var help ucli.ExitCoder // urfave's own help command says "No help topic for ..." so
-	if errors.As(err, &ue) || errors.As(err, &help) {
-		return 2
-	}
-	return 1
+	return exitStatus(err)
 }
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// onUsage makes urfave's flag-parsing errors usage errors (exit status 2).
-func onUsage(_ *ucli.Context, err error, _ bool) error { return usageError{err} }
+// onUsage makes urfave's flag-parsing errors usage errors (exit status 2). The flag
+// package quotes a bad value whole ("invalid value ... for flag -x: why"); ours say why
+// with the value cut short, so that a pasted page stays a one-line message.
+func onUsage(_ *ucli.Context, err error, _ bool) error {
+	if m := invalidValue.FindStringSubmatch(err.Error()); m != nil {
+		return usageError{fmt.Errorf("--%s: %s", m[1], m[2])}
+	}
+	return usageError{err}
+}
+
+var invalidValue = regexp.MustCompile(`(?s)^invalid value .* for flag -([a-z-]+): (.*)$`)
 
 func newApp(stdout, stderr io.Writer) *ucli.App {
-	return &ucli.App{
+	app := &ucli.App{
 		Name:           "client",
 		Usage:          "Fun With Banking: fill the bank with seeded mock data and call its functions over ODBC",
 		Writer:         stdout,
@@ -74,27 +83,55 @@ func newApp(stdout, stderr io.Writer) *ucli.App {
 		Action: unknownCommand,
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "dsn", EnvVars: []string{"BANK_DSN"}, Usage: "ODBC connection string (default: the bank on 127.0.0.1 at --port)"},
-			&ucli.IntFlag{Name: "port", Value: dsn.DefaultPort, EnvVars: []string{"BANK_PORT"}, Usage: "the bank's port on 127.0.0.1, as setup.sh published it; --dsn overrides"},
-			&ucli.DurationFlag{Name: "statement-timeout", Value: bank.DefaultStatementTimeout, Usage: "the server cancels a statement that runs longer"},
-			&ucli.DurationFlag{Name: "lock-timeout", Value: bank.DefaultLockTimeout, Usage: "the server gives up waiting for a lock after this long"},
+			intFlag("port", dsn.DefaultPort, "the bank's port on 127.0.0.1, as setup.sh published it; --dsn overrides", "BANK_PORT"),
+			durationFlag("statement-timeout", bank.DefaultStatementTimeout, "the server cancels a statement that runs longer (whole milliseconds)"),
+			durationFlag("lock-timeout", bank.DefaultLockTimeout, "the server gives up waiting for a lock after this long (whole milliseconds)"),
 		},
 		Commands: []*ucli.Command{
 			populateCommand(),
 			callCommand(),
 			inspectCommand(),
-			benchCommand(onUsage),
 			waitCommand(onUsage),
 			demoCommand(),
 		},
+	}
+	for _, cmd := range optionalCommands {
+		app.Commands = append(app.Commands, cmd())
+	}
+	noStrayWords(app.Commands)
+	return app
+}
+
+// optionalCommands are commands whose files register them (bench.go): the deliverable
+// archive leaves the bank test out, with the repository's other benchmarks.
+var optionalCommands []func() *ucli.Command
+
+// noStrayWords makes every command refuse words it does not take. Flag parsing stops at the
+// first word that is not a flag, so "populate junk --customers 5" would otherwise ignore
+// both the word and the flags after it, and build the default bank.
+func noStrayWords(cmds []*ucli.Command) {
+	for _, cmd := range cmds {
+		if len(cmd.Subcommands) > 0 {
+			noStrayWords(cmd.Subcommands)
+			continue
+		}
+		action := cmd.Action
+		cmd.Action = func(c *ucli.Context) error {
+			if c.Args().Present() {
+				return usageError{fmt.Errorf("%s takes no word %s: flags are --name value, before any other word",
+					c.Command.Name, shorten(c.Args().First()))}
+			}
+			return action(c)
+		}
 	}
 }
 
 func populateFlags() []ucli.Flag {
 	return []ucli.Flag{
-		&ucli.IntFlag{Name: "customers", Value: gen.DefaultCustomers, Usage: "how many customers to make"},
-		&ucli.IntFlag{Name: "max-accounts", Value: gen.DefaultMaxAccounts, Usage: "each customer holds 1..`M` accounts (random per customer), joint ones included"},
-		&ucli.Uint64Flag{Name: "seed", Value: gen.DefaultSeed, Usage: "the same seed makes the same bank"},
-		&ucli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: "goroutines making data (the data do not depend on it)"},
+		intFlag("customers", gen.DefaultCustomers, "how many customers to make"),
+		intFlag("max-accounts", gen.DefaultMaxAccounts, "each customer holds 1..`M` accounts (random per customer), joint ones included"),
+		uintFlag("seed", gen.DefaultSeed, "the same seed makes the same bank"),
+		intFlag("workers", int64(runtime.NumCPU()), "goroutines making data (the data do not depend on it)"),
 	}
 }
 
@@ -103,7 +140,7 @@ func formatFlag() ucli.Flag {
 }
 
 func limitFlags() []ucli.Flag {
-	return []ucli.Flag{&ucli.IntFlag{Name: "limit", Value: DefaultLimit, Usage: "how many rows"}, formatFlag()}
+	return []ucli.Flag{intFlag("limit", DefaultLimit, "how many rows"), formatFlag()}
 }
 
 func populateCommand() *ucli.Command {
@@ -142,7 +179,7 @@ func inspectCommand() *ucli.Command {
 		Name: "inspect", Usage: "profile the loaded bank: states beside the US population, accounts per customer, joint accounts, households, balance percentiles",
 		Flags: limitFlags(), OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
-			limit := c.Int("limit")
+			limit := intOf(c, "limit")
 			if err := checkRange("limit", limit, 1, maxSQLInt); err != nil {
 				return err
 			}
@@ -151,7 +188,7 @@ func inspectCommand() *ucli.Command {
 				return err
 			}
 			return withDB(c, func(db *bank.DB) error {
-				sections, err := inspect(c.Context, db, limit)
+				sections, err := inspect(c.Context, db, int(limit))
 				if err != nil {
 					return err
 				}
@@ -195,11 +232,11 @@ func reportCommand(name, usage string, run func(context.Context, *bank.DB, int) 
 	return &ucli.Command{
 		Name: name, Usage: usage, Flags: limitFlags(), OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
-			limit := c.Int("limit")
+			limit := intOf(c, "limit")
 			if err := checkRange("limit", limit, 1, maxSQLInt); err != nil {
 				return err
 			}
-			return call(c, func(db *bank.DB) (*result, error) { return run(c.Context, db, limit) })
+			return call(c, func(db *bank.DB) (*result, error) { return run(c.Context, db, int(limit)) })
 		},
 	}
 }
@@ -210,7 +247,7 @@ func robinhoodCommand() *ucli.Command {
 		OnUsageError: onUsage,
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "percent", Value: DefaultPercent, Usage: "share of each donor's largest account, more than 0 and at most 100"},
-			&ucli.IntFlag{Name: "count", Value: DefaultCount, Usage: "how many donors, and how many recipients"},
+			intFlag("count", DefaultCount, "how many donors, and how many recipients"),
 			formatFlag(),
 		},
 		Action: func(c *ucli.Context) error {
@@ -218,11 +255,11 @@ func robinhoodCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
-			count := c.Int("count")
+			count := intOf(c, "count")
 			if err := checkRange("count", count, 1, maxSQLInt); err != nil {
 				return err
 			}
-			return call(c, func(db *bank.DB) (*result, error) { return robinhood(c.Context, db, percent, count) })
+			return call(c, func(db *bank.DB) (*result, error) { return robinhood(c.Context, db, percent, int(count)) })
 		},
 	}
 }
@@ -232,8 +269,8 @@ func transferCommand() *ucli.Command {
 		Name: "transfer", Usage: "move money between two accounts (bank.transfer)",
 		OnUsageError: onUsage,
 		Flags: []ucli.Flag{
-			&ucli.Int64Flag{Name: "from", Usage: "account to take from"},
-			&ucli.Int64Flag{Name: "to", Usage: "account to pay into"},
+			intFlag("from", 0, "account to take from"),
+			intFlag("to", 0, "account to pay into"),
 			&ucli.StringFlag{Name: "amount", Usage: "dollars, at most two decimals, e.g. 12.50"},
 			formatFlag(),
 		},
@@ -241,7 +278,7 @@ func transferCommand() *ucli.Command {
 			if err := requireFlags(c, "from", "to", "amount"); err != nil {
 				return err
 			}
-			from, to := c.Int64("from"), c.Int64("to")
+			from, to := intOf(c, "from"), intOf(c, "to")
 			amount, err := parseTransfer(from, to, c.String("amount"))
 			if err != nil {
 				return err
@@ -252,12 +289,16 @@ func transferCommand() *ucli.Command {
 }
 
 // unknownCommand is the Action of the app and of commands that only hold subcommands: with
-// no argument it shows their help; with one, that argument named no command.
+// no argument it shows their help and, since nothing was done, exits 2; with one, that
+// argument named no command.
 func unknownCommand(c *ucli.Context) error {
 	if !c.Args().Present() {
-		return ucli.ShowSubcommandHelp(c)
+		if err := ucli.ShowSubcommandHelp(c); err != nil {
+			return err
+		}
+		return usageError{fmt.Errorf("no command given (the list is above)")}
 	}
-	return usageError{fmt.Errorf("unknown command %q (try --help)", c.Args().First())}
+	return usageError{fmt.Errorf("unknown command %s (try --help)", shorten(c.Args().First()))}
 }
 
 // Validation, apart from parsing: urfave has turned text into numbers; here we decide
@@ -277,7 +318,17 @@ func requireFlags(c *ucli.Context, names ...string) error {
 	return nil
 }
 
-func checkRange(name string, v, lo, hi int) error {
+// checkTimeout keeps a server timeout within what PostgreSQL takes: whole milliseconds,
+// from 1 to 2^31 - 1. 0 would mean no limit to the server, and less than a millisecond
+// would be sent as 0.
+func checkTimeout(name string, d time.Duration) error {
+	if d < time.Millisecond || d.Milliseconds() > math.MaxInt32 {
+		return usageError{fmt.Errorf("--%s must be between 1ms and %s, got %s", name, time.Duration(math.MaxInt32)*time.Millisecond, d)}
+	}
+	return nil
+}
+
+func checkRange(name string, v, lo, hi int64) error {
 	if v < lo || v > hi {
 		return usageError{fmt.Errorf("--%s must be between %d and %d, got %d", name, lo, hi, v)}
 	}
@@ -285,18 +336,19 @@ func checkRange(name string, v, lo, hi int) error {
 }
 
 func populateConfig(c *ucli.Context) (gen.Config, int, error) {
-	cfg := gen.Config{Customers: c.Int("customers"), MaxAccounts: c.Int("max-accounts"), Seed: c.Uint64("seed")}
-	if err := checkRange("customers", cfg.Customers, 1, gen.MaxCustomers); err != nil {
+	customers, maxAccounts := intOf(c, "customers"), intOf(c, "max-accounts")
+	cfg := gen.Config{Customers: int(customers), MaxAccounts: int(maxAccounts), Seed: uintOf(c, "seed")}
+	if err := checkRange("customers", customers, 1, gen.MaxCustomers); err != nil {
 		return cfg, 0, err
 	}
-	if err := checkRange("max-accounts", cfg.MaxAccounts, 1, gen.MaxMaxAccounts); err != nil {
+	if err := checkRange("max-accounts", maxAccounts, 1, gen.MaxMaxAccounts); err != nil {
 		return cfg, 0, err
 	}
-	workers := c.Int("workers")
+	workers := intOf(c, "workers")
 	if err := checkRange("workers", workers, 1, maxWorkers); err != nil {
 		return cfg, 0, err
 	}
-	return cfg, workers, nil
+	return cfg, int(workers), nil
 }
 
 // parsePercent accepts more than 0 and at most 100, exact to 0.0001, and returns it as
@@ -304,7 +356,7 @@ func populateConfig(c *ucli.Context) (gen.Config, int, error) {
 func parsePercent(s string) (string, error) {
 	v, err := money.ParseFixed(s, percentPlaces)
 	if err != nil {
-		return "", usageError{fmt.Errorf("--percent %q %w", s, err)}
+		return "", usageError{fmt.Errorf("--percent %s %w", shorten(s), err)}
 	}
 	if v <= 0 || v > 100*10_000 {
 		return "", usageError{fmt.Errorf("--percent must be more than 0 and at most 100, got %s", s)}
@@ -324,16 +376,23 @@ func parseTransfer(from, to int64, amount string) (money.Cents, error) {
 		return 0, usageError{err}
 	}
 	if c == 0 {
-		return 0, usageError{fmt.Errorf("amount must be more than 0, got %q", amount)}
+		return 0, usageError{fmt.Errorf("amount must be more than 0, got %s", shorten(amount))}
 	}
 	return c, nil
 }
 
 func withDB(c *ucli.Context, fn func(*bank.DB) error) error {
-	db, err := bank.Open(c.Context, dsnOf(c), bank.Options{
-		StatementTimeout: c.Duration("statement-timeout"),
-		LockTimeout:      c.Duration("lock-timeout"),
-	})
+	opts := bank.Options{StatementTimeout: durationOf(c, "statement-timeout"), LockTimeout: durationOf(c, "lock-timeout")}
+	if err := checkTimeout("statement-timeout", opts.StatementTimeout); err != nil {
+		return err
+	}
+	if err := checkTimeout("lock-timeout", opts.LockTimeout); err != nil {
+		return err
+	}
+	if err := checkRange("port", intOf(c, "port"), 1, 65535); err != nil {
+		return err
+	}
+	db, err := bank.Open(c.Context, dsnOf(c), opts)
 	if err != nil {
 		return err
 	}
@@ -347,13 +406,13 @@ func dsnOf(c *ucli.Context) string {
 	if d := c.String("dsn"); d != "" {
 		return d
 	}
-	return dsn.For(c.Int("port"), "bank")
+	return dsn.For(int(intOf(c, "port")), "bank")
 }
 
 func checkFormat(c *ucli.Context) (string, error) {
 	format := c.String("format")
 	if !slices.Contains(formats, format) {
-		return "", usageError{fmt.Errorf("--format must be one of %s, got %q", strings.Join(formats, ", "), format)}
+		return "", usageError{fmt.Errorf("--format must be one of %s, got %s", strings.Join(formats, ", "), shorten(format))}
 	}
 	return format, nil
 }
@@ -368,7 +427,10 @@ func call(c *ucli.Context, fn func(*bank.DB) (*result, error)) error {
 		if err != nil {
 			return err
 		}
-		return r.write(c.App.Writer, format)
+		if r.note != "" {
+			fmt.Fprintf(c.App.ErrWriter, "client: %s\n", r.note)
+		}
+		return r.output(c.App.Writer, format)
 	})
 }
 
@@ -380,11 +442,17 @@ func populate(c *ucli.Context, db *bank.DB, cfg gen.Config, workers int, stdout 
 	if bar != nil {
 		fmt.Fprint(c.App.ErrWriter, "\r\033[K")
 	}
+	note, err := settle(c.Context, db, "load", err)
 	if err != nil {
 		return s, fmt.Errorf("populate: %w", err)
 	}
-	fmt.Fprintf(stdout, "Populated from seed %d: %d customers, %d accounts (%d joint), %d holder links, %s in all.\n",
-		cfg.Seed, s.Customers, s.Accounts, s.Joint, s.Links, s.Total)
+	if note != "" {
+		fmt.Fprintf(c.App.ErrWriter, "client: %s\n", note)
+	}
+	if _, err := fmt.Fprintf(stdout, "Populated from seed %d: %d customers, %d accounts (%d joint), %d holder links, %s in all.\n",
+		cfg.Seed, s.Customers, s.Accounts, s.Joint, s.Links, s.Total); err != nil {
+		return s, unreported{"load", err}
+	}
 	fmt.Fprintf(c.App.ErrWriter, "populate took %s\n", time.Since(start).Round(time.Millisecond))
 	return s, nil
 }

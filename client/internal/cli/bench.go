@@ -11,19 +11,23 @@ import (
 	"funwithbanking/client/internal/workload"
 )
 
+func init() {
+	optionalCommands = append(optionalCommands, func() *ucli.Command { return benchCommand(onUsage) })
+}
+
 func benchCommand(onUsage ucli.OnUsageErrorFunc) *ucli.Command {
 	return &ucli.Command{
 		Name:  "bench",
 		Usage: "move money between random accounts from many connections while readers check the total; then prove nothing was lost",
 		Flags: []ucli.Flag{
-			&ucli.IntFlag{Name: "workers", Value: workload.DefaultWorkers, Usage: "connections sending transfers"},
-			&ucli.IntFlag{Name: "readers", Value: workload.DefaultReaders, Usage: "connections checking the total in one snapshot after another"},
-			&ucli.DurationFlag{Name: "duration", Value: workload.DefaultDuration, Usage: "how long to run"},
-			&ucli.Int64Flag{Name: "transfers", Usage: "send this many transfers in all, instead of running for --duration"},
-			&ucli.DurationFlag{Name: "robinhood-every", Value: workload.DefaultRobinhoodEvery, Usage: "run Operation Robinhood this often (0: never)"},
-			&ucli.Uint64Flag{Name: "seed", Value: workload.DefaultSeed, Usage: "seeds each worker's choice of accounts and amounts"},
+			intFlag("workers", workload.DefaultWorkers, "connections sending transfers"),
+			intFlag("readers", workload.DefaultReaders, "connections checking the total in one snapshot after another"),
+			durationFlag("duration", workload.DefaultDuration, "how long to run"),
+			intFlag("transfers", 0, "send this many transfers in all, instead of running for --duration"),
+			durationFlag("robinhood-every", workload.DefaultRobinhoodEvery, "run Operation Robinhood this often (0: never)"),
+			uintFlag("seed", workload.DefaultSeed, "seeds each worker's choice of accounts and amounts"),
 			&ucli.StringFlag{Name: "max-amount", Value: workload.DefaultMaxAmount.String(), Usage: "each transfer moves 0.01 up to this many dollars"},
-			&ucli.IntFlag{Name: "accounts", Usage: "pick among the first N accounts only (0: all); fewer means more contention"},
+			intFlag("accounts", 0, "pick among the first N accounts only (0: all); fewer means more contention"),
 		},
 		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
@@ -56,9 +60,9 @@ func benchCommand(onUsage ucli.OnUsageErrorFunc) *ucli.Command {
 
 func benchConfig(c *ucli.Context) (workload.Config, error) {
 	cfg := workload.Config{
-		Workers: c.Int("workers"), Readers: c.Int("readers"), Duration: c.Duration("duration"),
-		Transfers: c.Int64("transfers"), RobinhoodEvery: c.Duration("robinhood-every"),
-		Seed: c.Uint64("seed"), Accounts: c.Int("accounts"),
+		Workers: int(intOf(c, "workers")), Readers: int(intOf(c, "readers")), Duration: durationOf(c, "duration"),
+		Transfers: intOf(c, "transfers"), RobinhoodEvery: durationOf(c, "robinhood-every"),
+		Seed: uintOf(c, "seed"), Accounts: int(intOf(c, "accounts")),
 	}
 	if c.IsSet("duration") && c.IsSet("transfers") {
 		return cfg, usageError{fmt.Errorf("give --duration or --transfers, not both")}

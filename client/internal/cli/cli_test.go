@@ -200,22 +200,27 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"populate --customers 0", "", 2, "--customers must be between 1 and"},
 		{"populate --customers -5", "", 2, "--customers must be between 1 and"},
-		{"populate --customers abc", "", 2, "invalid value"},
+		{"populate --customers abc", "", 2, "is not a whole number in base 10"},
 		{"populate --customers 99999999999", "", 2, "--customers must be between 1 and"},
 		{"populate --max-accounts 0", "", 2, "--max-accounts must be between 1 and"},
 		{"populate --max-accounts 1000", "", 2, "--max-accounts must be between 1 and"},
 		{"populate --workers 0", "", 2, "--workers must be between"},
-		{"populate --seed -1", "", 2, "invalid value"},
+		{"populate --seed -1", "", 2, "is not a whole number in base 10"},
 		{"populate --bogus", "", 2, "flag provided but not defined"},
 		{"call top-states --limit 0", "", 2, "--limit must be between 1 and"},
 		{"call top-customers --limit 3000000000", "", 2, "--limit must be between 1 and"},
-		{"call bottom-customers --limit ten", "", 2, "invalid value"},
+		{"call bottom-customers --limit ten", "", 2, "is not a whole number in base 10"},
 		{"call top-states --format xml", "", 2, "--format must be one of"},
 		{"inspect --limit 0", "", 2, "--limit must be between 1 and"},
 		{"bench --workers 0", "", 2, "--workers must be between 1 and"},
 		{"bench --readers -1", "", 2, "--readers must be between 0 and"},
 		{"bench --duration 0s", "", 2, "--duration must be more than 0"},
-		{"bench --duration soon", "", 2, "invalid value"},
+		{"bench --duration soon", "", 2, `--duration: "soon" is not a duration`},
+		{"--statement-timeout 500us call audit", "", 2, "--statement-timeout must be between 1ms and"},
+		{"--lock-timeout 0 call audit", "", 2, "--lock-timeout must be between 1ms and"},
+		{"--lock-timeout -1s call audit", "", 2, "--lock-timeout must be between 1ms and"},
+		{"--statement-timeout 1000h call audit", "", 2, "--statement-timeout must be between 1ms and"},
+		{"--port 99999999 call audit", "", 2, "--port must be between 1 and 65535"},
 		{"bench --duration 1s --transfers 5", "", 2, "give --duration or --transfers, not both"},
 		{"bench --transfers -5", "", 2, "--transfers must not be negative"},
 		{"bench --max-amount 0.001", "", 2, "too many decimal places"},
@@ -239,6 +244,15 @@ func TestBadInput(t *testing.T) {
 		{"call transfer --from 1 --to 999999 --amount 5", "", 1, "account 999999 does not exist"},
 		{"call transfer --from 1 --to 2 --amount 9999999999999", "", 1, "insufficient funds"},
 		{"call nosuch", "", 2, "unknown command"},
+		{"call", "", 2, "no command given"},
+		{"populate junk --customers 5", "", 2, `populate takes no word "junk"`},
+		{"call transfer --from 1 --to 2 --amount " + strings.Repeat("9", 100_000), "", 2, "(100000 characters)"},
+		{"call robinhood --percent 1" + strings.Repeat("0", 100_000), "", 2, "(100001 characters)"},
+		{"call audit --format " + strings.Repeat("x", 100_000), "", 2, "(100000 characters)"},
+		{"bench --max-amount " + strings.Repeat("1", 100_000), "", 2, "(100000 characters)"},
+		{"call transfer --to 2 --amount 1 --from " + strings.Repeat("1", 100_000), "", 2, "(100000 characters)"},
+		{"call robinhood --percent 1 now --count 1", "", 2, `robinhood takes no word "now"`},
+		{"", "", 2, "no command given"},
 		{"nosuch", "", 2, "unknown command"},
 		{"help nosuch", "", 2, "No help topic for 'nosuch'"},
 		{"wait --timeout 0s", "", 2, "--timeout must be more than 0"},
@@ -249,9 +263,13 @@ func TestBadInput(t *testing.T) {
 		{"call audit", server.DSN(noSchema), 1, "no bank schema"},
 		{"populate --customers 5", server.DSN(noSchema), 1, "no bank schema"},
 		{"call audit", server.DSN("no_such_database"), 1, "does not exist"},
+		{"call audit", server.DSN("bank") + "Protocol=7.4-2;", 1, "the DSN sets Protocol=7.4-2: the client needs 7.4-0"},
+		{"call audit", server.DSN("bank") + "Protocol=7.4;", 1, "the DSN sets Protocol=7.4: the client needs 7.4-0"},
+		{"call audit", strings.Replace(server.DSN("bank"), "Uid=postgres", "Uid=nosuchrole", 1), 1, "the server refused the login"},
+		{"wait --timeout 60s", strings.Replace(server.DSN("bank"), "Uid=postgres", "Uid=nosuchrole", 1), 1, "the server refused the login"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.args, func(t *testing.T) {
+		t.Run(shortName(tt.args), func(t *testing.T) {
 			d := dsn
 			if tt.dsn != "" {
 				d = tt.dsn
@@ -261,6 +279,9 @@ func TestBadInput(t *testing.T) {
 				t.Errorf("exit %d, want %d; stderr: %s", r.code, tt.code, r.stderr)
 			}
 			lines := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n")
+			if len(lines[0]) > 300 {
+				t.Errorf("a %d-character message: %.80s...", len(lines[0]), lines[0])
+			}
 			if len(lines) != 1 || !strings.HasPrefix(lines[0], "client: ") || !strings.Contains(lines[0], tt.want) {
 				t.Errorf("stderr should be one line 'client: ...%s...', got:\n%s", tt.want, r.stderr)
 			}
@@ -462,4 +483,12 @@ func TestReadOnlyRole(t *testing.T) {
 	if after := client(t, dsn, "call", "audit", "--format", "csv").stdout; after != before {
 		t.Errorf("audit changed under bank_reader:\n%s\n%s", before, after)
 	}
+}
+
+// shortName keeps a subtest's name readable when its arguments hold a pasted page.
+func shortName(args string) string {
+	if len(args) > 60 {
+		return args[:60] + "..."
+	}
+	return args
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 )
 
 // Output formats of `client call`.
@@ -40,6 +41,22 @@ type result struct {
 	title string
 	cols  []column
 	rows  [][]string
+	// changed names what the call committed ("transfer, transaction 1234"); empty for
+	// reads. A result that cannot be written then still says the change happened.
+	changed string
+	note    string // said on stderr before the result: how an in-doubt COMMIT ended
+}
+
+// output writes the result, and says whether the change stands when that fails.
+func (r *result) output(w io.Writer, format string) error {
+	err := r.write(w, format)
+	if err != nil && r.changed != "" {
+		return unreported{r.changed, err}
+	}
+	if err != nil {
+		return fmt.Errorf("could not write the result: %w", err)
+	}
+	return nil
 }
 
 func (r *result) add(cells ...any) {
@@ -68,17 +85,41 @@ func (r *result) write(w io.Writer, format string) error {
 	}
 }
 
+// printable escapes what a terminal would act on rather than show: an ESC sequence would
+// recolour it, a newline break the table. psql escapes them too.
+func printable(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var sb strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			fmt.Fprintf(&sb, "\\x%02x", r)
+		} else {
+			sb.WriteRune(r)
+		}
+	}
+	return sb.String()
+}
+
 func (r *result) writeTable(w io.Writer) error {
+	rows := make([][]string, len(r.rows))
+	for i, row := range r.rows {
+		rows[i] = make([]string, len(row))
+		for j, cell := range row {
+			rows[i][j] = printable(cell)
+		}
+	}
 	width := make([]int, len(r.cols))
 	for i, c := range r.cols {
 		width[i] = len(c.name)
-		for _, row := range r.rows {
+		for _, row := range rows {
 			width[i] = max(width[i], len([]rune(row[i])))
 		}
 	}
 	var sb strings.Builder
 	if r.title != "" {
-		sb.WriteString(r.title + "\n")
+		sb.WriteString(printable(r.title) + "\n")
 	}
 	line := func(cells []string) {
 		for i, cell := range cells {
@@ -104,7 +145,7 @@ func (r *result) writeTable(w io.Writer) error {
 	}
 	line(header)
 	line(rule)
-	for _, row := range r.rows {
+	for _, row := range rows {
 		line(row)
 	}
 	if len(r.rows) == 0 {

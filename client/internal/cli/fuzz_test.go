@@ -55,3 +55,26 @@ func FuzzParseTransfer(f *testing.F) {
 		}
 	})
 }
+
+// TestPrintable: a name with control characters (a psql user can insert one) reaches the
+// terminal escaped, one line, as psql shows it.
+func TestPrintable(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"Zoë", "Zoë"},
+		{"O'Connor", "O'Connor"},
+		{"\x1b[31mred", `\x1b[31mred`},
+		{"two\nlines", `two\x0alines`},
+		{"tab\there", `tab\x09here`},
+		{"del\x7f", `del\x7f`},
+	} {
+		if got := printable(tt.in); got != tt.want {
+			t.Errorf("printable(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	var sb strings.Builder
+	r := &result{cols: []column{{"name", text}}}
+	r.add("a\nb")
+	if err := r.writeTable(&sb); err != nil || strings.Count(sb.String(), "\n") != 3 {
+		t.Errorf("a table with a newline in a cell:\n%s", sb.String())
+	}
+}

@@ -51,19 +51,39 @@ func customers(ctx context.Context, db *bank.DB, limit int, top bool) (*result, 
 }
 
 func robinhood(ctx context.Context, db *bank.DB, percent string, count int) (*result, error) {
-	moves, err := db.Robinhood(ctx, percent, count)
+	run, err := db.Robinhood(ctx, percent, count)
+	note, err := settle(ctx, db, "Robinhood", err)
 	if err != nil {
 		return nil, fmt.Errorf("robinhood: %w", err)
+	}
+	var moved money.Cents
+	for _, m := range run.Moves {
+		moved += m.Amount
+	}
+	if note != "" {
+		note += "; "
+	}
+	note += fmt.Sprintf("robinhood moved %s in %d movement(s) (%s)", moved, len(run.Moves), run.Path)
+	if run.XID != "" {
+		note += ", committed as transaction " + run.XID
 	}
 	r := &result{
 		title: fmt.Sprintf("Operation Robinhood: %s%% of the largest account of each of the %d richest, to the %d poorest",
 			trimDecimal(percent), count, count),
-		cols: moveCols,
+		cols: moveCols, note: note, changed: committed("Robinhood", run.XID),
 	}
-	for _, m := range moves {
+	for _, m := range run.Moves {
 		r.add(m.FromCustomer, m.FromAccount, m.ToCustomer, m.ToAccount, m.Amount)
 	}
 	return r, nil
+}
+
+// committed names a change for messages: "transfer (transaction 1234)".
+func committed(what, xid string) string {
+	if xid == "" {
+		return what
+	}
+	return fmt.Sprintf("%s (transaction %s)", what, xid)
 }
 
 // trimDecimal drops trailing zeros after a decimal point: "12.5000" is "12.5", "10.0000" is "10".
@@ -75,11 +95,13 @@ func trimDecimal(s string) string {
 }
 
 func transfer(ctx context.Context, db *bank.DB, from, to int64, amount money.Cents) (*result, error) {
-	t, err := db.Transfer(ctx, from, to, amount)
+	t, xid, err := db.Transfer(ctx, from, to, amount)
+	note, err := settle(ctx, db, "transfer", err)
 	if err != nil {
 		return nil, fmt.Errorf("transfer: %w", err)
 	}
-	r := &result{title: fmt.Sprintf("Transferred %s from account %d to account %d", amount, from, to), cols: transferCols}
+	r := &result{title: fmt.Sprintf("Transferred %s from account %d to account %d", amount, from, to), cols: transferCols,
+		note: note, changed: committed("transfer", xid)}
 	r.add(t.FromAccount, t.FromBalance, t.ToAccount, t.ToBalance)
 	return r, nil
 }

@@ -25,10 +25,10 @@ func waitCommand(onUsage ucli.OnUsageErrorFunc) *ucli.Command {
 		Usage:        "wait until the bank answers over ODBC with its schema loaded (what setup.sh calls ready)",
 		OnUsageError: onUsage,
 		Flags: []ucli.Flag{
-			&ucli.DurationFlag{Name: "timeout", Value: DefaultWait, Usage: "give up after this long"},
+			durationFlag("timeout", DefaultWait, "give up after this long"),
 		},
 		Action: func(c *ucli.Context) error {
-			timeout := c.Duration("timeout")
+			timeout := durationOf(c, "timeout")
 			if timeout <= 0 {
 				return usageError{fmt.Errorf("--timeout must be more than 0, got %s", timeout)}
 			}
@@ -50,6 +50,9 @@ func waitReady(ctx context.Context, dsn string, timeout time.Duration) error {
 		db, err := bank.Open(ctx, dsn, bank.Options{})
 		if err == nil {
 			return db.Close()
+		}
+		if bank.Code(err) == bank.CodeLoginRefused {
+			return err // a refusal stays a refusal: no point waiting
 		}
 		select {
 		case <-ctx.Done():

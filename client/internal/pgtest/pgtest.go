@@ -33,6 +33,26 @@ type Server struct {
 	// On a Citus cluster, the server is its coordinator and these are its workers; every
 	// database is made on all of them and distributed by db/citus/distribute.sql.
 	workers []*Server
+	// inMetadata: the coordinator registers itself (citus_set_coordinator_host) before the
+	// workers, as Citus's multi-node guide and managed Citus set a cluster up; it then holds
+	// a copy of every reference table.
+	inMetadata bool
+}
+
+// WithCoordinatorInMetadata is the same Citus cluster, whose databases made through it are
+// laid out as Citus's own documentation sets a cluster up (see inMetadata).
+func (s *Server) WithCoordinatorInMetadata() *Server {
+	c := *s
+	c.inMetadata = true
+	return &c
+}
+
+// Layout names the Citus layout of the databases made through s.
+func (s *Server) Layout() string {
+	if s.inMetadata {
+		return "coordinator in the metadata"
+	}
+	return "coordinator outside the metadata"
 }
 
 // Citus reports whether the server is a Citus coordinator.
@@ -220,6 +240,11 @@ func (s *Server) NewEmptyDatabase(name string) error {
 			}
 		}
 	}
+	if s.Citus() && s.inMetadata {
+		if _, err := s.Psql(name, "-c", fmt.Sprintf("SELECT citus_set_coordinator_host('127.0.0.1', %d)", s.Port)); err != nil {
+			return err
+		}
+	}
 	for _, w := range s.workers {
 		if _, err := s.Psql(name, "-c", fmt.Sprintf("SELECT citus_add_node('127.0.0.1', %d)", w.Port)); err != nil {
 			return err
@@ -246,7 +271,9 @@ func CitusInstalled() bool {
 // an ordinary cluster from Start with the citus library preloaded. The Server returned is
 // the coordinator; its Stop stops them all.
 func StartCitus() (*Server, error) {
-	opts := []string{"-c shared_preload_libraries=citus", "-c max_prepared_transactions=200"}
+	// Citus runs a maintenance worker for every database with the extension, and the tests
+	// make dozens of databases: PostgreSQL's default of 8 background workers runs out.
+	opts := []string{"-c shared_preload_libraries=citus", "-c max_prepared_transactions=200", "-c max_worker_processes=128"}
 	coord, err := start(opts...)
 	if err != nil {
 		return nil, err

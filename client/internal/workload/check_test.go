@@ -110,11 +110,20 @@ func TestPercentiles(t *testing.T) {
 		{nil, [4]time.Duration{}},
 		{[]time.Duration{ms(5)}, [4]time.Duration{ms(5), ms(5), ms(5), ms(5)}},
 		// One stall among many quick calls: only the max shows it.
-		{append(slices.Repeat([]time.Duration{ms(1)}, 199), ms(900)), [4]time.Duration{ms(1), ms(1), ms(1), ms(900)}},
+		{append(repeat(ms(1), 199), ms(900)), [4]time.Duration{ms(1), ms(1), ms(1), ms(900)}},
 	}
 	for _, tt := range tests {
 		if got := percentiles(slices.Clone(tt.in)); got != tt.want {
 			t.Errorf("percentiles(%d values) = %v, want %v", len(tt.in), got, tt.want)
 		}
 	}
+}
+
+// repeat is n copies of d (slices.Repeat needs Go 1.23; the module builds with 1.22).
+func repeat(d time.Duration, n int) []time.Duration {
+	out := make([]time.Duration, n)
+	for i := range out {
+		out[i] = d
+	}
+	return out
 }

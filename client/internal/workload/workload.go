@@ -164,6 +164,7 @@ func Run(ctx context.Context, db *bank.DB, cfg Config, progress func(Progress)) 
 
 	runCtx, stop := context.WithCancel(ctx)
 	if cfg.Transfers == 0 {
+		stop() // replaced, not leaked
 		runCtx, stop = context.WithTimeout(ctx, cfg.Duration)
 	}
 	defer stop()
@@ -485,7 +486,8 @@ func (s *runner) robinhood(runCtx context.Context) {
 		case <-runCtx.Done():
 			return
 		}
-		moves, xid, err := w.sess.Robinhood(call, robinhoodPercent, robinhoodCount)
+		run, err := w.sess.Robinhood(call, robinhoodPercent, robinhoodCount)
+		moves, xid := run.Moves, run.XID
 		switch {
 		case err == nil:
 			s.robinhoods.Add(1)
@@ -516,24 +518,9 @@ func (s *runner) robinhood(runCtx context.Context) {
 	}
 }
 
-// txStatus waits for the fate of a transaction whose connection died: its backend may
-// still be finishing it.
+// txStatus asks how a transaction whose connection died ended.
 func (s *runner) txStatus(ctx context.Context, sess *bank.Session, xid string) string {
-	for range 100 {
-		status, err := sess.TxStatus(ctx, xid)
-		if err != nil {
-			return "unknown"
-		}
-		if status != "in progress" {
-			return status
-		}
-		select {
-		case <-ctx.Done():
-			return "unknown"
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	return "unknown"
+	return sess.Outcome(ctx, xid)
 }
 
 // reader checks the Jepsen invariants on one snapshot after another: the total is the

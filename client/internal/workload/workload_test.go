@@ -88,6 +88,9 @@ func TestBenchUnderContention(t *testing.T) {
 	}{
 		{"one node", func(*testing.T) *pgtest.Server { return server }, 100 * time.Millisecond},
 		{"Citus", func(t *testing.T) *pgtest.Server { return pgtest.CitusOrSkip(t, citus) }, 200 * time.Millisecond},
+		{"Citus, coordinator in the metadata", func(t *testing.T) *pgtest.Server {
+			return pgtest.CitusOrSkip(t, citus).WithCoordinatorInMetadata()
+		}, 200 * time.Millisecond},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			db, _ := newBankOn(t, tt.server(t))

@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"funwithbanking/client/internal/pgtest"
+)
+
+// TestPopulateBesideIdleReader: a reader left idle in a transaction holds the tables; a
+// populate waits for it, in short tries, without holding transfers in the queue behind
+// its own request, and loads once the reader is gone.
+func TestPopulateBesideIdleReader(t *testing.T) {
+	d, balances := moneyBank(t)
+	db := dsnDatabase(d)
+	reader := openSession(t, db, "SET ROLE bank_reader; BEGIN; SELECT count(*) FROM bank.accounts;")
+	waitFor(t, d, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'second user' AND state = 'idle in transaction'")
+	load := startClient(t, d, "--lock-timeout", "60s", "populate", "--customers", "40", "--max-accounts", "3", "--seed", "7")
+	waitFor(t, d, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'bank-client' AND query LIKE '%load_begin%' AND state = 'active'")
+	before := balances()
+	for i := range 5 {
+		if r := client(t, d, "--lock-timeout", "2s", "call", "transfer", "--from", "1", "--to", "2", "--amount", "0.01"); r.code != 0 {
+			t.Fatalf("transfer %d while a populate waits for a reader: exit %d: %s", i, r.code, r.stderr)
+		}
+	}
+	if balances() == before {
+		t.Fatal("the transfers moved nothing")
+	}
+	reader.send("COMMIT;")
+	if r := load(); r.code != 0 || !strings.HasPrefix(r.stdout, "Populated from seed 7:") {
+		t.Fatalf("the populate: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestRobinhoodAfterWrites: a transaction transfers, then calls robinhood, while another
+// caller's transfer holds one of Robinhood's accounts and waits for a row the first
+// transaction holds. Robinhood must not wait for that caller in turn: no deadlock (40P01)
+// reaches anyone. It gives up after its lock_timeout instead, and the other transfer goes on.
+func TestRobinhoodAfterWrites(t *testing.T) {
+	d, _ := moneyBank(t)
+	db := dsnDatabase(d)
+	q := psqlCSV(t, db)
+	// target: the lowest account Robinhood will move; below and top: the two highest it
+	// will not. The other caller locks target first (lower id), then waits for top.
+	row := strings.Split(strings.TrimSpace(q(`WITH p AS (SELECT accounts FROM bank.robinhood_plan(10, 10, NULL, NULL, NULL, NULL, NULL, NULL, 1020)),
+		o AS (SELECT account_id FROM bank.accounts WHERE account_id <> ALL ((SELECT accounts FROM p)::bigint[]) ORDER BY account_id DESC LIMIT 2)
+		SELECT (SELECT min(a) FROM unnest((SELECT accounts FROM p)) a), min(account_id), max(account_id) FROM o`)), ",")
+	target, below, top := row[0], row[1], row[2]
+	first := openSession(t, db, "SET application_name = 'first'; SET lock_timeout = '2s'; BEGIN; SELECT bank.transfer("+below+", "+top+", 0.01);")
+	waitFor(t, d, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'first' AND state = 'idle in transaction'")
+	// The other caller locks the target, then waits for the first transaction's row.
+	other := startClient(t, d, "call", "transfer", "--from", target, "--to", top, "--amount", "0.01")
+	waitFor(t, d, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'bank-client' AND wait_event_type = 'Lock'")
+	first.send("SELECT * FROM bank.robinhood(); COMMIT;")
+	err := first.close()
+	if r := other(); r.code != 0 {
+		t.Fatalf("the other caller's transfer: exit %d: %s", r.code, r.stderr)
+	}
+	out := first.out.String()
+	if err == nil || !strings.Contains(out, "gave up waiting for EXCLUSIVE on accounts") || strings.Contains(out, "deadlock") {
+		t.Fatalf("the first transaction's Robinhood should give up after its lock_timeout (%v):\n%s", err, out)
+	}
+}
+
+// TestReloadUnderLoad: loading db/procedures.sql again on a live bank, as a fix is deployed,
+// gives no caller an error: transfers, Robinhoods and readers run throughout.
+func TestReloadUnderLoad(t *testing.T) {
+	d, _ := moneyBank(t)
+	bench := startClient(t, d, "bench", "--duration", "6s", "--workers", "4", "--readers", "2", "--robinhood-every", "300ms")
+	procedures := filepath.Join(pgtest.RepoRoot(), "db", "procedures.sql")
+	for range 4 {
+		if out, err := server.Psql(dsnDatabase(d), "-f", procedures); err != nil {
+			t.Fatalf("reload: %v\n%s", err, out)
+		}
+	}
+	r := bench()
+	if r.code != 0 || !strings.Contains(r.stdout, "errors       none") || !strings.Contains(r.stdout, "verdict      OK") {
+		t.Fatalf("the bench during the reloads: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"funwithbanking/client/internal/bank"
+)
+
+// Exit statuses. A script can tell from the status alone what became of the bank: a
+// transfer that exits 1 did not happen and may be sent again; one that exits 0 or 4
+// happened and must not be; one that exits 3 must be looked up first.
+const (
+	exitOK         = 0 // done: what was to change changed
+	exitFailed     = 1 // failed: nothing changed
+	exitUsage      = 2 // a bad command line: nothing was sent
+	exitInDoubt    = 3 // COMMIT was sent and its answer lost: the message names the transaction to look up
+	exitUnreported = 4 // committed, but the result could not be written (standard output closed or full)
+)
+
+// settleTimeout bounds how long a call whose COMMIT lost its connection waits to learn
+// how it ended, before it reports it in doubt.
+const settleTimeout = 15 * time.Second
+
+// inDoubt is a change whose COMMIT was sent but whose end nobody could tell us.
+type inDoubt struct {
+	what, xid string
+	err       error
+}
+
+func (e inDoubt) Error() string {
+	return fmt.Sprintf("in doubt: the connection was lost during COMMIT of the %s (%v) and the bank could not be asked "+
+		"how it ended; do not send it again before checking: SELECT pg_xact_status('%s') says committed or aborted",
+		e.what, e.err, e.xid)
+}
+
+// unreported is a change that committed, after which writing its result failed.
+type unreported struct {
+	what string
+	err  error
+}
+
+func (e unreported) Error() string {
+	return fmt.Sprintf("the %s committed, but its result could not be written: %v", e.what, e.err)
+}
+
+// exitStatus maps what Run's command returned to the exit status.
+func exitStatus(err error) int {
+	var ue usageError
+	var help ucli.ExitCoder // urfave's own help command says "No help topic for ..." so
+	var doubt inDoubt
+	var lost unreported
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ue), errors.As(err, &help):
+		return exitUsage
+	case errors.As(err, &doubt):
+		return exitInDoubt
+	case errors.As(err, &lost):
+		return exitUnreported
+	}
+	return exitFailed
+}
+
+// settle decides what to say of a change whose COMMIT lost its connection: it asks the
+// bank, on a new connection, how the transaction ended. It returns nil and a note for the
+// user when it committed, an error saying nothing changed when it aborted, and inDoubt
+// when nobody can tell. Any other error is returned as it is.
+func settle(ctx context.Context, db *bank.DB, what string, err error) (note string, _ error) {
+	var d *bank.InDoubtError
+	if !errors.As(err, &d) {
+		return "", err
+	}
+	// Not cancelled by a Ctrl-C: having sent COMMIT, the client owes the user its end.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	defer cancel()
+	return settled(what, d, db.Outcome(ctx, d.XID))
+}
+
+func settled(what string, d *bank.InDoubtError, status string) (string, error) {
+	switch status {
+	case "committed":
+		return fmt.Sprintf("the connection was lost during COMMIT (%v); the bank says transaction %s committed", d.Err, d.XID), nil
+	case "aborted":
+		return "", fmt.Errorf("the connection was lost during COMMIT (%v); the bank says transaction %s was rolled back: nothing changed", d.Err, d.XID)
+	}
+	return "", inDoubt{what, d.XID, d.Err}
+}
