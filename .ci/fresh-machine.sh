@@ -18,8 +18,11 @@ fresh() {
     local name=$1 port=$2 start
     start=$(date +%s)
     say "fresh machine, $name: starting"
+    # The host's CA certificates beside, not over, the container's own /etc/ssl/certs, which
+    # Debian's packages write to; Go finds them through SSL_CERT_FILE.
     docker run --rm --network host -e BANK_PORT="$port" -e GOFLAGS=-buildvcs=false \
-        -v "$goroot:/usr/local/go:ro" -v /etc/ssl/certs:/etc/ssl/certs:ro -v "$work:/in:ro" \
+        -e SSL_CERT_FILE=/host-certs/ca-certificates.crt \
+        -v "$goroot:/usr/local/go:ro" -v /etc/ssl/certs:/host-certs:ro -v "$work:/in:ro" \
         debian:bookworm-local bash -c "set -euo pipefail; export PATH=/usr/local/go/bin:\$PATH; $3" \
         >"$work/$name.log" 2>&1 || { tail -n 60 "$work/$name.log" >&2; say "fresh machine, $name: FAILED"; return 1; }
     tail -n 3 "$work/$name.log" >&2

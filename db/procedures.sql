@@ -309,7 +309,8 @@ BEGIN
     END IF;
     -- Each step plans on a snapshot of its own: at READ COMMITTED each statement takes a
     -- fresh one; above it, the transaction's first snapshot would serve every step.
-    IF current_setting('transaction_isolation') <> 'read committed' THEN
+    -- (PostgreSQL runs READ UNCOMMITTED, which JDBC users may ask for, as READ COMMITTED.)
+    IF current_setting('transaction_isolation') NOT IN ('read committed', 'read uncommitted') THEN
         RAISE EXCEPTION 'robinhood must run at READ COMMITTED (it is %): each of its steps reads the bank afresh',
             current_setting('transaction_isolation')
             USING ERRCODE = 'BK006';
@@ -870,12 +871,14 @@ AS $$
 BEGIN
     IF on_citus() THEN
         -- Citus runs no deferred trigger on the coordinator for a reference table, so the
-        -- guard below does not exist there. In autocommit this would empty the bank and
-        -- commit at once; the two timestamps are equal in the first statement of a
-        -- transaction, so a BEGIN block sent as separate statements passes.
-        IF transaction_timestamp() = statement_timestamp() THEN
-            RAISE EXCEPTION 'bank.load_begin() empties the bank: call it inside BEGIN ... COMMIT, '
-                            'then insert the new bank and call bank.load_finish()'
+        -- commit-time guard below does not exist there, and in autocommit this would empty
+        -- the bank and commit at once. No function can tell autocommit from a transaction
+        -- block under every protocol (the extended protocol resets the statement's clock at
+        -- Bind and Execute), so the caller says so: a setting made with SET LOCAL lives only
+        -- in a transaction block, and in autocommit it is gone before this call.
+        IF current_setting('bank.loading', true) IS DISTINCT FROM 'on' THEN
+            RAISE EXCEPTION 'on Citus, bank.load_begin() empties the bank only inside BEGIN ... COMMIT, after '
+                            'SET LOCAL bank.loading = on; then insert the new bank and call bank.load_finish()'
                 USING ERRCODE = 'BK007';
         END IF;
         -- The foreign key to the reference table that load_finish() adds back must not

@@ -56,12 +56,12 @@ func translate(err error) error {
 	case strings.HasPrefix(d.State, "08") && refusedLogin(msg):
 		// The server answered and said no: waiting or retrying will not change that.
 		return &Error{Code: CodeLoginRefused, Message: "the server refused the login (" + msg +
-			"): check the user, password and database in --dsn (or BANK_DSN)"}
+			"): check the user, password and database in --dsn (or BANK_DSN), or the --port (BANK_PORT) it reached"}
 	case strings.HasPrefix(d.State, "08"):
 		return &Error{Code: d.State, Message: "cannot reach the database (" + msg +
 			"): is PostgreSQL running, and do --port (BANK_PORT) or --dsn (BANK_DSN) point at it? ./setup.sh starts one"}
 	case d.State == "3D000":
-		return fmt.Errorf("%s: create it, or point --dsn at the bank's database", msg)
+		return fmt.Errorf("%s: create it, or point --dsn (BANK_DSN) or --port (BANK_PORT) at the bank's database", msg)
 	case d.State == "3F000" || d.State == "42883" || d.State == "42P01":
 		return fmt.Errorf("%w (%s)", ErrNoSchema, msg)
 	case d.State == "57014" && strings.Contains(msg, "statement timeout"):

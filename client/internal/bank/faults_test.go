@@ -13,11 +13,12 @@ import (
 
 // flood runs transfer goroutines on accounts 1..accounts until stop is closed, each on a
 // Session of its own, and fails the test on any error but a refusal (or, when allowed,
-// an unknown account).
-func flood(t *testing.T, db *DB, workers int, accounts int64, allowUnknown bool, stop <-chan struct{}) (wait func() int64) {
+// an unknown account). What it returns waits for them and gives every transfer that
+// committed, with its transaction id.
+func flood(t *testing.T, db *DB, workers int, accounts int64, allowUnknown bool, stop <-chan struct{}) (wait func() []change) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	var committed int64
+	var log []change
 	for w := range workers {
 		wg.Add(1)
 		go func() {
@@ -40,11 +41,12 @@ func flood(t *testing.T, db *DB, workers int, accounts int64, allowUnknown bool,
 				if from == to {
 					continue
 				}
-				err := s.Move(ctx, from, to, money.Cents(1+r.Int64N(100_000)))
+				amount := money.Cents(1 + r.Int64N(100_000))
+				_, xid, err := s.Transfer(ctx, from, to, amount)
 				switch c := Code(err); {
 				case err == nil:
 					mu.Lock()
-					committed++
+					log = append(log, change{parseXID(t, xid), map[int64]money.Cents{from: -amount, to: amount}})
 					mu.Unlock()
 				case c == CodeInsufficientFunds, allowUnknown && c == CodeUnknownAccount:
 				default:
@@ -54,7 +56,7 @@ func flood(t *testing.T, db *DB, workers int, accounts int64, allowUnknown bool,
 			}
 		}()
 	}
-	return func() int64 { wg.Wait(); return committed }
+	return func() []change { wg.Wait(); return log }
 }
 
 // auditReaders starts n goroutines that read bank.audit() (one snapshot each), and also
@@ -133,7 +135,7 @@ func TestConcurrentPopulates(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	close(stop)
 	seen := readers()
-	transfers := wait()
+	transfers := len(wait())
 
 	reads := 0
 	for a, n := range seen {

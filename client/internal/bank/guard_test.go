@@ -2,6 +2,10 @@ package bank
 
 import (
 	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -11,8 +15,9 @@ import (
 // TestLoadGuard: a load committed before bank.load_finish() would leave the bank empty and
 // without its keys. Every way of sending that COMMIT is refused with BK007 and changes
 // nothing; a load begun and rolled back in one query string is fine; and populate works
-// after each attempt. On Citus the guard is bank.load_begin()'s own autocommit check, which
-// cannot tell a BEGIN in the same query string from autocommit (docs/citus.md).
+// after each attempt. On Citus the guard is bank.load_begin()'s own: it wants the setting
+// only a transaction block keeps (docs/citus.md), and so refuses every attempt above, under
+// the simple protocol and the extended one (pgbench -M extended) alike.
 func TestLoadGuard(t *testing.T) {
 	db, name := newBank(t, Options{})
 	ctx := context.Background()
@@ -38,9 +43,6 @@ func TestLoadGuard(t *testing.T) {
 		{"BEGIN ... COMMIT as separate statements", "BEGIN\x00SELECT bank.load_begin()\x00COMMIT"},
 	}
 	for _, tt := range refused {
-		if server.Citus() && strings.Contains(tt.args, "\x00") {
-			continue // Citus has no commit-time guard: see docs/citus.md
-		}
 		var args []string
 		for _, s := range strings.Split(tt.args, "\x00") {
 			args = append(args, "-c", s)
@@ -51,6 +53,24 @@ func TestLoadGuard(t *testing.T) {
 		}
 		if after := state(); after != before {
 			t.Errorf("%s changed the bank:\n%s\nbecame\n%s", tt.what, before, after)
+		}
+	}
+
+	// The extended protocol (Parse, Bind, Execute: JDBC, pgx, psqlODBC's server-side
+	// prepare), in autocommit: alone, and after the setting, each its own transaction.
+	for i, script := range []string{"SELECT bank.load_begin();\n",
+		"SELECT set_config('bank.loading', 'on', true);\nSELECT bank.load_begin();\n"} {
+		file := filepath.Join(t.TempDir(), "load.sql")
+		if err := os.WriteFile(file, []byte(script), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(filepath.Join(server.BinDir, "pgbench"), "-n", "-t", "1", "-M", "extended",
+			"-h", "127.0.0.1", "-p", strconv.Itoa(server.Port), "-U", "postgres", "-f", file, name).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "load_begin") && !strings.Contains(string(out), "load_finish") {
+			t.Errorf("pgbench -M extended, script %d: want a refusal, got %v\n%s", i, err, out)
+		}
+		if after := state(); after != before {
+			t.Errorf("pgbench -M extended, script %d, changed the bank:\n%s\nbecame\n%s", i, before, after)
 		}
 	}
 

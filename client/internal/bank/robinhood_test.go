@@ -4,11 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math/rand/v2"
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -68,56 +66,6 @@ func parseXID(t *testing.T, s string) uint64 {
 	return v
 }
 
-// loggedFlood runs transfer goroutines on accounts 1..accounts until stop is closed and
-// logs every one that committed, with its transaction id.
-func loggedFlood(t *testing.T, db *DB, workers int, accounts int64, stop <-chan struct{}) (wait func() []change) {
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var log []change
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx := context.Background()
-			s, err := db.Session(ctx)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			defer s.Close()
-			r := rand.New(rand.NewPCG(uint64(w), 7))
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				from, to := 1+r.Int64N(accounts), 1+r.Int64N(accounts)
-				if from == to {
-					continue
-				}
-				amount := money.Cents(1 + r.Int64N(100_000))
-				_, xid, err := s.Transfer(ctx, from, to, amount)
-				switch Code(err) {
-				case "":
-					if err != nil {
-						t.Errorf("transfer %d -> %d: %v", from, to, err)
-						return
-					}
-					mu.Lock()
-					log = append(log, change{parseXID(t, xid), map[int64]money.Cents{from: -amount, to: amount}})
-					mu.Unlock()
-				case CodeInsufficientFunds:
-				default:
-					t.Errorf("transfer %d -> %d: %v (SQLSTATE %s)", from, to, err, Code(err))
-					return
-				}
-			}
-		}()
-	}
-	return func() []change { wg.Wait(); return log }
-}
-
 // TestRobinhoodUnderTransferFlood: Robinhood runs again and again while transfers hammer
 // the same accounts, a Jepsen-style check of its promise. Every transfer and Robinhood is
 // logged with its transaction id; the balances each Robinhood planned on are rebuilt from
@@ -148,7 +96,7 @@ func robinhoodUnderTransferFlood(t *testing.T, margin, tries int) {
 		start[id] = a.Balance
 	}
 	stop := make(chan struct{})
-	wait := loggedFlood(t, db, 8, int64(len(m.accounts)), stop)
+	wait := flood(t, db, 8, int64(len(m.accounts)), false, stop)
 
 	type run struct {
 		RobinhoodRun

@@ -53,8 +53,18 @@ func client(t *testing.T, dsn string, args ...string) run {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), "BANK_DSN="+dsn)
+	return runCmd(t, cmd)
+}
+
+// runCmd runs cmd to its end, with what it writes to stdout and stderr caught unless they
+// are set already, and returns that with its exit status.
+func runCmd(t *testing.T, cmd *exec.Cmd) run {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if cmd.Stdout == nil {
+		cmd.Stdout = &out
+	}
+	cmd.Stderr = &errOut
 	err := cmd.Run()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {

@@ -94,25 +94,14 @@ func TestIntegersAreBase10(t *testing.T) {
 func clientWithStdout(t *testing.T, d string, f *os.File, args ...string) run {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), "BANK_DSN="+d)
-	var errOut bytes.Buffer
-	cmd.Stderr = &errOut
-	if f != nil {
-		cmd.Stdout = f
-	} else {
+	if f == nil {
 		// A nil Stdout is /dev/null to exec: the shell closes descriptor 1 (>&-) instead.
 		cmd = exec.Command("sh", append([]string{"-c", `exec "$0" "$@" >&-`, binary}, args...)...)
-		cmd.Env = append(os.Environ(), "BANK_DSN="+d)
-		cmd.Stderr = &errOut
+	} else {
+		cmd.Stdout = f
 	}
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return run{"", errOut.String(), code}
+	cmd.Env = append(os.Environ(), "BANK_DSN="+d)
+	return runCmd(t, cmd)
 }
 
 // brokenPipe is a pipe whose reader is gone: writes fail with EPIPE (and would kill a

@@ -109,20 +109,27 @@ func TestRobinhoodBesideVacuum(t *testing.T) {
 		" BEGIN; SELECT count(*) FROM bank.robinhood_run(10, 10, 1000, 0); SELECT current_setting('bank.robinhood_path'); COMMIT;")
 	waitFor(t, d, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'locked robinhood' AND state = 'active'")
 	time.Sleep(300 * time.Millisecond) // several of its tries
-	before := balances()
-	for i := range 5 {
-		if r := client(t, d, "--lock-timeout", "2s", "call", "transfer", "--from", "1", "--to", "2", "--amount", "0.01"); r.code != 0 {
-			t.Fatalf("transfer %d while Robinhood waits for the VACUUM: exit %d: %s", i, r.code, r.stderr)
-		}
-	}
-	if balances() == before {
-		t.Fatal("the transfers moved nothing")
-	}
+	transfersPass(t, d, balances, "while Robinhood waits for the VACUUM")
 	if out, _ := server.Psql(db, "-A", "-t", "-c", "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'locked robinhood' AND state = 'active'"); strings.TrimSpace(out) != "1" {
 		t.Fatal("the locked Robinhood did not wait for the VACUUM")
 	}
 	vacuum.send("COMMIT;")
 	if err := locked.close(); err != nil || !strings.Contains(locked.out.String(), "locked, 1 ranking(s), 1 plan(s)") {
 		t.Fatalf("the locked Robinhood: %v\n%s", err, locked.out.String())
+	}
+}
+
+// transfersPass makes five transfers, each allowed to wait 2 s for a lock at most: all must
+// commit, and the balances must move.
+func transfersPass(t *testing.T, d string, balances func() string, when string) {
+	t.Helper()
+	before := balances()
+	for i := range 5 {
+		if r := client(t, d, "--lock-timeout", "2s", "call", "transfer", "--from", "1", "--to", "2", "--amount", "0.01"); r.code != 0 {
+			t.Fatalf("transfer %d %s: exit %d: %s", i, when, r.code, r.stderr)
+		}
+	}
+	if balances() == before {
+		t.Fatalf("the transfers %s moved nothing", when)
 	}
 }
