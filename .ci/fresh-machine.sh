@@ -29,5 +29,5 @@ fresh() {
     say "fresh machine, $name: ./setup.sh and make test passed in $(($(date +%s) - start)) s"
 }
 
-fresh repository 55470 'cp -a /in/repo /root/bank && cd /root/bank && ./setup.sh >/tmp/demo.out && cmp /tmp/demo.out client/internal/cli/testdata/demo.golden && make test'
-fresh archive 55480 'mkdir -m 700 /root/review && tar -xzf /in/first_last.tgz -C /root/review && cd /root/review/first_last && ./setup.sh >/dev/null && make test'
+fresh repository 25470 'cp -a /in/repo /root/bank && cd /root/bank && ./setup.sh >/tmp/demo.out && cmp /tmp/demo.out client/internal/cli/testdata/demo.golden && make test'
+fresh archive 25480 'mkdir -m 700 /root/review && tar -xzf /in/first_last.tgz -C /root/review && cd /root/review/first_last && ./setup.sh >/dev/null && make test'

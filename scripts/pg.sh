@@ -34,7 +34,7 @@ pg_port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 pg_free_port() {
     local p
     for _ in $(seq 50); do
-        p=$((20000 + RANDOM % 30000))
+        p=$((20000 + RANDOM % 12000)) # below the ephemeral range, where outgoing connections take theirs
         if ! pg_port_busy "$p"; then echo "$p"; return 0; fi
     done
     return 1
