@@ -532,8 +532,8 @@ SET search_path = bank, pg_temp
 AS $$
 DECLARE
     v_setting  text := current_setting('lock_timeout');
-    v_limit    interval := current_setting('lock_timeout')::interval;
-    v_deadline timestamptz := clock_timestamp() + current_setting('lock_timeout')::interval;
+    v_limit    interval := v_setting::interval;
+    v_deadline timestamptz := clock_timestamp() + v_limit;
 BEGIN
     -- A lock request that waits holds every later request for the tables queued behind it:
     -- behind a VACUUM, or an idle reader, a waiting EXCLUSIVE would stop every transfer. So it

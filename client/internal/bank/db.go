@@ -81,7 +81,7 @@ const RollbackLevel = "7.4-0"
 // PostgreSQL refuses SET TRANSACTION ISOLATION LEVEL inside it); 7.4-1 rolls the
 // transaction back at once and runs what follows in a new one, which could commit too.
 func withRollbackLevel(dsn string) string {
-	if strings.Contains(strings.ToLower(dsn), "protocol=") {
+	if _, set := protocolOf(dsn); set {
 		return dsn
 	}
 	if dsn != "" && !strings.HasSuffix(dsn, ";") {
@@ -95,17 +95,21 @@ func withRollbackLevel(dsn string) string {
 // refuses SET TRANSACTION ISOLATION LEVEL, and where a refused statement would not stop the
 // rest of its transaction from committing.
 func checkProtocol(dsn string) error {
-	for _, kv := range strings.Split(dsn, ";") {
-		k, v, _ := strings.Cut(kv, "=")
-		if !strings.EqualFold(strings.TrimSpace(k), "protocol") {
-			continue
-		}
-		if v = strings.TrimSpace(v); v != "7.4-0" && v != "7.4-1" {
-			return fmt.Errorf("the DSN sets Protocol=%s: the client needs 7.4-0 (or 7.4-1), where a failed statement "+
-				"aborts its transaction; leave Protocol out and the client sets 7.4-0", v)
-		}
+	if v, set := protocolOf(dsn); set && v != "7.4-0" && v != "7.4-1" {
+		return fmt.Errorf("the DSN sets Protocol=%s: the client needs 7.4-0 (or 7.4-1), where a failed statement "+
+			"aborts its transaction; leave Protocol out and the client sets 7.4-0", v)
 	}
 	return nil
+}
+
+// protocolOf is the Protocol a DSN sets, if it sets one (keys are case-insensitive).
+func protocolOf(dsn string) (string, bool) {
+	for _, kv := range strings.Split(dsn, ";") {
+		if k, v, _ := strings.Cut(kv, "="); strings.EqualFold(strings.TrimSpace(k), "protocol") {
+			return strings.TrimSpace(v), true
+		}
+	}
+	return "", false
 }
 
 // Close closes every connection.

@@ -15,14 +15,13 @@ import (
 // through the pool: database/sql re-sends a statement on a fresh pooled connection when
 // the driver reports a bad connection, and a transfer whose connection died after it
 // committed would then happen twice. On a Session the caller sees the lost connection and
-// decides. (A populate is one transaction on one pooled connection: database/sql never
-// re-sends inside a transaction, and a lost one rolls back whole.)
+// decides (a populate too, though database/sql never re-sends inside a transaction: its
+// COMMIT can be lost like any other).
 type Session struct {
-	conn     *sql.Conn
-	retries  int64
-	transfer *sql.Stmt // prepared on first use: one round trip a transfer after that
-	move     *sql.Stmt // the same call, for Move
-	broken   bool      // the connection was lost: see Close
+	conn    *sql.Conn
+	retries int64
+	move    *sql.Stmt // prepared on first use: one round trip a Move after that
+	broken  bool      // the connection was lost: see Close
 }
 
 // Session opens a dedicated connection.
@@ -43,10 +42,8 @@ func (s *Session) Close() error {
 		s.conn.Raw(func(any) error { return driver.ErrBadConn }) // database/sql discards it
 		return s.conn.Close()
 	}
-	for _, st := range []*sql.Stmt{s.transfer, s.move} {
-		if st != nil {
-			st.Close()
-		}
+	if s.move != nil {
+		s.move.Close()
 	}
 	return s.conn.Close()
 }

@@ -22,6 +22,7 @@ import (
 	"funwithbanking/client/internal/dsn"
 	"funwithbanking/client/internal/gen"
 	"funwithbanking/client/internal/money"
+	"funwithbanking/client/internal/quote"
 )
 
 // Defaults of the calls, as the seed's brief states them.
@@ -119,7 +120,7 @@ func noStrayWords(cmds []*ucli.Command) {
 		cmd.Action = func(c *ucli.Context) error {
 			if c.Args().Present() {
 				return usageError{fmt.Errorf("%s takes no word %s: flags are --name value, before any other word",
-					c.Command.Name, shorten(c.Args().First()))}
+					c.Command.Name, quote.Short(c.Args().First()))}
 			}
 			return action(c)
 		}
@@ -298,7 +299,7 @@ func unknownCommand(c *ucli.Context) error {
 		}
 		return usageError{fmt.Errorf("no command given (the list is above)")}
 	}
-	return usageError{fmt.Errorf("unknown command %s (try --help)", shorten(c.Args().First()))}
+	return usageError{fmt.Errorf("unknown command %s (try --help)", quote.Short(c.Args().First()))}
 }
 
 // Validation, apart from parsing: urfave has turned text into numbers; here we decide
@@ -356,7 +357,7 @@ func populateConfig(c *ucli.Context) (gen.Config, int, error) {
 func parsePercent(s string) (string, error) {
 	v, err := money.ParseFixed(s, percentPlaces)
 	if err != nil {
-		return "", usageError{fmt.Errorf("--percent %s %w", shorten(s), err)}
+		return "", usageError{fmt.Errorf("--percent %s %w", quote.Short(s), err)}
 	}
 	if v <= 0 || v > 100*10_000 {
 		return "", usageError{fmt.Errorf("--percent must be more than 0 and at most 100, got %s", s)}
@@ -376,7 +377,7 @@ func parseTransfer(from, to int64, amount string) (money.Cents, error) {
 		return 0, usageError{err}
 	}
 	if c == 0 {
-		return 0, usageError{fmt.Errorf("amount must be more than 0, got %s", shorten(amount))}
+		return 0, usageError{fmt.Errorf("amount must be more than 0, got %s", quote.Short(amount))}
 	}
 	return c, nil
 }
@@ -412,7 +413,7 @@ func dsnOf(c *ucli.Context) string {
 func checkFormat(c *ucli.Context) (string, error) {
 	format := c.String("format")
 	if !slices.Contains(formats, format) {
-		return "", usageError{fmt.Errorf("--format must be one of %s, got %s", strings.Join(formats, ", "), shorten(format))}
+		return "", usageError{fmt.Errorf("--format must be one of %s, got %s", strings.Join(formats, ", "), quote.Short(format))}
 	}
 	return format, nil
 }

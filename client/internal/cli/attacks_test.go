@@ -60,6 +60,8 @@ func TestRobinhoodAfterWrites(t *testing.T) {
 func TestReloadUnderLoad(t *testing.T) {
 	d, _ := moneyBank(t)
 	bench := startClient(t, d, "bench", "--duration", "6s", "--workers", "4", "--readers", "2", "--robinhood-every", "300ms")
+	// Reload only once the bench's workers and readers are at work.
+	waitFor(t, d, "SELECT (count(*) >= 6)::int FROM pg_stat_activity WHERE application_name = 'bank-client'")
 	procedures := filepath.Join(pgtest.RepoRoot(), "db", "procedures.sql")
 	for range 4 {
 		if out, err := server.Psql(dsnDatabase(d), "-f", procedures); err != nil {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
+
+	"funwithbanking/client/internal/quote"
 )
 
 // Integer flags read base 10 and nothing else. urfave's own integer flags take Go's
@@ -43,9 +45,9 @@ func (d *udecimal) String() string { return strconv.FormatUint(d.v, 10) }
 
 func notDecimal(s string, err error) error {
 	if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-		return fmt.Errorf("%s is out of range", shorten(s))
+		return fmt.Errorf("%s is out of range", quote.Short(s))
 	}
-	return fmt.Errorf("%s is not a whole number in base 10", shorten(s))
+	return fmt.Errorf("%s is not a whole number in base 10", quote.Short(s))
 }
 
 func intFlag(name string, value int64, usage string, env ...string) *ucli.GenericFlag {
@@ -68,7 +70,7 @@ type duration struct{ v time.Duration }
 func (d *duration) Set(s string) error {
 	v, err := time.ParseDuration(strings.TrimSpace(s))
 	if err != nil {
-		return fmt.Errorf("%s is not a duration such as 300ms, 1.5s or 2m", shorten(s))
+		return fmt.Errorf("%s is not a duration such as 300ms, 1.5s or 2m", quote.Short(s))
 	}
 	d.v = v
 	return nil
@@ -81,16 +83,3 @@ func durationFlag(name string, value time.Duration, usage string) *ucli.GenericF
 }
 
 func durationOf(c *ucli.Context, name string) time.Duration { return c.Generic(name).(*duration).v }
-
-// maxShown is how much of a value a message quotes: enough to recognise it, never a
-// screenful.
-const maxShown = 40
-
-// shorten quotes s as messages show it, cut short past maxShown characters.
-func shorten(s string) string {
-	r := []rune(s)
-	if len(r) <= maxShown {
-		return strconv.Quote(s)
-	}
-	return fmt.Sprintf("%s... (%d characters)", strconv.Quote(string(r[:maxShown/2])), len(r))
-}

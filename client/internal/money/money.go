@@ -12,6 +12,8 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+
+	"funwithbanking/client/internal/quote"
 )
 
 // Cents is an amount of money in cents.
@@ -97,10 +99,10 @@ func FormatFixed(v int64, places int) string {
 func ParseCents(s string) (Cents, error) {
 	v, err := ParseFixed(s, 2)
 	if err != nil {
-		return 0, fmt.Errorf("amount %s %w", quoted(s), err)
+		return 0, fmt.Errorf("amount %s %w", quote.Short(s), err)
 	}
 	if Cents(v) > MaxCents {
-		return 0, fmt.Errorf("amount %s %w (at most %s)", quoted(s), errTooBig, MaxCents)
+		return 0, fmt.Errorf("amount %s %w (at most %s)", quote.Short(s), errTooBig, MaxCents)
 	}
 	return Cents(v), nil
 }
@@ -224,13 +226,3 @@ func (t *Total) Scan(src any) error {
 
 // Value sends the total as exact decimal text.
 func (t Total) Value() (driver.Value, error) { return t.String(), nil }
-
-// quoted is s as a message quotes it: cut short past 40 characters, so that a pasted page
-// stays a one-line message.
-func quoted(s string) string {
-	r := []rune(s)
-	if len(r) <= 40 {
-		return strconv.Quote(s)
-	}
-	return fmt.Sprintf("%s... (%d characters)", strconv.Quote(string(r[:20])), len(r))
-}

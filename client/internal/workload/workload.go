@@ -449,9 +449,9 @@ func (s *runner) robinhood(runCtx context.Context) {
 		if known == nil {
 			s.robinhoodLost.Add(1)
 		}
-		status := "aborted" // without a transaction id, bank.robinhood was never sent
+		status := "aborted" // without a transaction id, COMMIT was never sent
 		if xid != "" {
-			status = s.txStatus(call, sess, xid)
+			status = sess.Outcome(call, xid)
 		}
 		switch {
 		case status == "committed" && known != nil:
@@ -516,11 +516,6 @@ func (s *runner) robinhood(runCtx context.Context) {
 			}
 		}
 	}
-}
-
-// txStatus asks how a transaction whose connection died ended.
-func (s *runner) txStatus(ctx context.Context, sess *bank.Session, xid string) string {
-	return sess.Outcome(ctx, xid)
 }
 
 // reader checks the Jepsen invariants on one snapshot after another: the total is the
