@@ -9,7 +9,9 @@
 #   populate        `client populate` (one transaction, keys built after)
 #   reports         each function through psql, median of 3
 #   robinhood       bank.robinhood(), rolled back, median of 3
-#   audit           bank.audit() (on Citus it takes bank.read_lock()), median of 3
+#   audit           bank.audit() (on Citus it first opens its snapshots: bank.read_gate()), median of 3
+#   consistent reads transfers/s beside readers through bank.read_gate() and with no pause, on
+#                   both layouts (the coordinator outside and inside Citus's metadata)
 #   transfers/s     `client bench`, 8 workers, transfers only, then with 2 readers
 # Answers must be equal on both (the run fails otherwise). All three Citus nodes share this
 # machine's cores with the client: the ratios say what distribution costs here, not what
@@ -46,6 +48,9 @@ ms() { # PORT SQL...: total ms of the statements, by psql's \timing
     for s in "$@"; do args+=(-c "$s"); done
     pg_psql "$port" bank "${args[@]}" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | awk '{ t += $1 } END { printf "%.3f", t }'
 }
+ms_db() { # DB SQL: ms of one statement on the Citus coordinator, by psql's \timing
+    pg_psql "$cport" "$1" -c '\timing on' -c "$2" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1
+}
 median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
 printf '%-36s %14s %14s %7s\n' "figure ($N customers, $SHARDS shards)" "Citus" "one node" "ratio"
 row() { printf '%-36s %14s %14s %7s\n' "$1" "$2" "$3" "$(printf '%.2f' "$(calc "$4 / $5")")"; }
@@ -58,8 +63,10 @@ for p in "$single" "$cport"; do
 done
 row "populate" "$(printf '%.2f s' "${pop[$cport]}")" "$(printf '%.2f s' "${pop[$single]}")" "${pop[$cport]}" "${pop[$single]}"
 
-for call in "SELECT * FROM bank.top_states()" "SELECT * FROM bank.top_customers()" \
-    "SELECT * FROM bank.bottom_customers()" "SELECT * FROM bank.audit()" \
+# Reads of every account first in a REPEATABLE READ transaction, as on Citus they must be.
+rr="BEGIN ISOLATION LEVEL REPEATABLE READ"
+for call in "$rr;SELECT * FROM bank.top_states();COMMIT" "$rr;SELECT * FROM bank.top_customers();COMMIT" \
+    "$rr;SELECT * FROM bank.bottom_customers();COMMIT" "$rr;SELECT * FROM bank.audit();COMMIT" \
     "BEGIN;SELECT * FROM bank.robinhood();ROLLBACK"; do
     IFS=';' read -r -a stmts <<<"$call"
     [ "$(pg_psql "$single" bank -A -t "${stmts[@]/#/-c}")" = "$(pg_psql "$cport" bank -A -t "${stmts[@]/#/-c}")" ] ||
@@ -81,3 +88,123 @@ for readers in 0 2; do
     tc=$(tps "$cport" "$readers"); ts=$(tps "$single" "$readers")
     row "transfers/s, 8 workers, $readers readers" "$(printf '%.0f' "$tc")" "$(printf '%.0f' "$ts")" "$tc" "$ts"
 done
+
+# --- consistent reads beside transfers, on both layouts --------------------------------
+# pgbench clients move 0.01 between random accounts over the whole bank (every account
+# topped up to at least 100.00 so that none is refused) while two readers read the whole
+# bank: bank.audit() and bank.top_customers(), each first in a REPEATABLE READ transaction.
+# Against the same readers reading the same rows with no pause at all (bank.read_gate()
+# skipped: their reads may see half a transfer, and are counted), and against no readers.
+# Every audit's total is kept and checked against the bank's.
+WRITERS=4
+reads_bench() { # DB LAYOUT
+    local db=$1 layout=$2 total accounts mode t0 tn tg tp
+    pg_psql "$cport" "$db" -c "UPDATE bank.accounts SET balance = greatest(balance, 100)" \
+        -c "CREATE TABLE IF NOT EXISTS bench_reads (mode text, total numeric)" -c "TRUNCATE bench_reads" >/dev/null
+    total=$(pg_psql "$cport" "$db" -A -t -c "SELECT total_balance FROM bank.audit()")
+    accounts=$(pg_psql "$cport" "$db" -A -t -c "SELECT max(account_id) FROM bank.accounts")
+    cat >"$work/transfer.sql" <<'SQL'
+\set a random(1, :accounts)
+\set b random(1, :accounts - 1)
+\if :b >= :a
+\set b :b + 1
+\endif
+SELECT bank.transfer(:a, :b, 0.01);
+SQL
+    for mode in gated open; do
+        skip=""
+        [ "$mode" = open ] && skip="SET LOCAL bank.snapshot = 'open'; SET LOCAL citus.max_adaptive_executor_pool_size = 1;"
+        cat >"$work/audit-$mode.sql" <<SQL
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+$skip
+SELECT total_balance AS total FROM bank.audit() \gset
+COMMIT;
+INSERT INTO bench_reads VALUES ('$mode', :total);
+SQL
+        cat >"$work/top-$mode.sql" <<SQL
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+$skip
+SELECT count(*) FROM bank.top_customers();
+COMMIT;
+SQL
+    done
+    pgb() { "$PG_BINDIR/pgbench" -n -h 127.0.0.1 -p "$cport" -U postgres "$@" "$db" 2>&1; }
+    run() { # MODE [RATE]: transfers/s with two readers of MODE (none: no readers)
+        local mode=$1 rate=${2:-} readers=
+        if [ "$mode" != none ]; then
+            pgb -c 2 -j 2 -T $((SECS + 2)) ${rate:+-R "$rate"} \
+                -f "$work/audit-$mode.sql" -f "$work/top-$mode.sql" >"$work/readers.out" &
+            readers=$!
+            sleep 1
+        fi
+        pgb -c "$WRITERS" -j 2 -M prepared -T "$SECS" -D accounts="$accounts" -f "$work/transfer.sql" >"$work/writers.out" ||
+            { cat "$work/writers.out" >&2; die "the transfers failed ($layout, readers $mode)"; }
+        if [ -n "$readers" ]; then
+            wait "$readers" || { cat "$work/readers.out" >&2; die "the readers failed ($layout, $mode)"; }
+        fi
+        sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p' "$work/writers.out"
+    }
+    t0=$(run none); tn=$(run open); tg=$(run gated); tpn=$(run open 8); tp=$(run gated 8)
+    read -r n_open bad_open n_gated bad_gated <<<"$(pg_psql "$cport" "$db" -A -t -F ' ' -c \
+        "SELECT count(*) FILTER (WHERE mode = 'open'), count(*) FILTER (WHERE mode = 'open' AND total <> $total),
+                count(*) FILTER (WHERE mode = 'gated'), count(*) FILTER (WHERE mode = 'gated' AND total <> $total) FROM bench_reads")"
+    verdict() { awk -v r="$1" -v g="$2" 'BEGIN { print (r >= g ? "met" : "MISSED") }'; }
+    echo
+    echo "consistent reads, $layout: $WRITERS pgbench clients calling bank.transfer, ${SECS}s each"
+    printf '  %-62s %8.0f/s\n' "transfers, no readers" "$t0"
+    printf '  %-62s %8.0f/s\n' "transfers, 2 looping readers, no pause (wrong totals allowed)" "$tn"
+    printf '  %-62s %8.0f/s  %.2f x no pause, goal >= 0.90: %s\n' "transfers, 2 looping readers through the gate" "$tg" \
+        "$(calc "$tg / $tn")" "$(verdict "$(calc "$tg / $tn")" 0.9)"
+    printf '  %-62s %8.0f/s  %.2f x no readers\n' "transfers, 2 readers, 4 reads/s each, no pause" "$tpn" "$(calc "$tpn / $t0")"
+    printf '  %-62s %8.0f/s  %.2f x no readers, goal >= 0.80: %s; %.2f x no pause\n' "transfers, 2 readers through the gate, 4 reads/s each" "$tp" \
+        "$(calc "$tp / $t0")" "$(verdict "$(calc "$tp / $t0")" 0.8)" "$(calc "$tp / $tpn")"
+    printf '  %-62s %s of %s audits saw a wrong total\n' "reads with no pause" "$bad_open" "$n_open"
+    printf '  %-62s %s of %s audits saw a wrong total\n' "reads through the gate" "$bad_gated" "$n_gated"
+    [ "$bad_gated" = 0 ] || die "a read through the gate saw a wrong total ($layout)"
+    [ "$n_gated" -gt 0 ] || die "no read through the gate ($layout)"
+    robinhood_bench "$db" "$layout"
+}
+
+# A Robinhood (committed) while the same pgbench clients transfer: its whole time, and the
+# longest transfer that overlapped it, against the plain ranking of every customer's total
+# alone (median of 3, no writers). Before, a Robinhood on Citus planned under a lock that
+# held every transfer for a whole ranking.
+robinhood_bench() { # DB LAYOUT
+    local db=$1 layout=$2 ranks=() t_rank a b path t_long
+    local rank_sql="WITH t AS MATERIALIZED (SELECT * FROM bank.customer_totals)
+SELECT (SELECT array_agg(customer_id) FROM (SELECT customer_id FROM t ORDER BY total DESC, customer_id LIMIT 10) a),
+       (SELECT array_agg(customer_id) FROM (SELECT customer_id FROM t ORDER BY total, customer_id LIMIT 10) b)"
+    for _ in 1 2 3; do ranks+=("$(ms_db "$db" "$rank_sql")"); done
+    t_rank=$(median3 "${ranks[@]}")
+    mkdir -p "$work/stall-$db" && chmod 777 "$work/stall-$db"
+    (cd "$work/stall-$db" && "$PG_BINDIR/pgbench" -n -h 127.0.0.1 -p "$cport" -U postgres -c "$WRITERS" -j 2 -M prepared \
+        -T $((SECS + 10)) -D accounts="$accounts" -l -f "$work/transfer.sql" "$db" >"$work/stall.out" 2>&1) &
+    local load=$!
+    sleep 2
+    a=$(date +%s%3N)
+    path=$(pg_psql "$cport" "$db" -A -t -c BEGIN -c 'SELECT count(*) FROM bank.robinhood()' \
+        -c "SELECT current_setting('bank.robinhood_path')" -c COMMIT | sed -n 2p)
+    b=$(date +%s%3N)
+    wait "$load" || { cat "$work/stall.out" >&2; die "pgbench failed during the Robinhood ($layout)"; }
+    t_long=$(cat "$work/stall-$db"/pgbench_log.* | awk -v a="$a" -v b="$b" '
+        { e = $5 * 1000 + $6 / 1000; s = e - $3 / 1000; if (e >= a && s <= b && $3 > m) m = $3; if (e > last) last = e }
+        END { if (last < b) { print "short"; exit } printf "%.1f", m / 1000 }')
+    [ "$t_long" != short ] || die "the writers stopped before the Robinhood ended ($layout)"
+    printf '  %-62s %8s ms  (%s)\n' "Robinhood under the same writers, whole" "$((b - a))" "$path"
+    printf '  %-62s %8.0f ms\n' "the plain ranking alone" "$t_rank"
+    printf '  %-62s %8.0f ms  %.3f x the ranking alone\n' "longest transfer during the Robinhood" "$t_long" "$(calc "$t_long / $t_rank")"
+}
+reads_bench bank "coordinator outside the metadata"
+
+# The layout of Citus's own guide: the coordinator registered before the workers, in a
+# second database of the same cluster, loaded with the same bank.
+for i in 0 1 2; do
+    pg_psql $((cport + i)) postgres -c 'CREATE DATABASE bank_guide' >/dev/null
+    pg_psql $((cport + i)) bank_guide -c 'CREATE EXTENSION citus' >/dev/null
+done
+pg_psql "$cport" bank_guide -c "SELECT citus_set_coordinator_host('127.0.0.1', $cport)" \
+    -c "SELECT citus_add_node('127.0.0.1', $((cport + 1)))" -c "SELECT citus_add_node('127.0.0.1', $((cport + 2)))" >/dev/null
+pg_psql "$cport" bank_guide -v shards="$SHARDS" -f db/init.sql -f db/procedures.sql -f db/citus/distribute.sql >/dev/null
+BANK_DSN=$(bank_dsn "$cport" bank_guide) "$work/client" populate --customers "$N" >/dev/null 2>&1 ||
+    die "populate failed on the guide's layout"
+reads_bench bank_guide "coordinator in the metadata"

@@ -15,6 +15,9 @@
 --   BK002  transfer to the same account     BK006  robinhood called above READ COMMITTED
 --   BK003  invalid amount                   BK007  a load committed without load_finish()
 --   BK004  insufficient funds               BK008  a receiving account would exceed 9999999999999.99
+--   BK009  on Citus, a read of every account that cannot be consistent (REPEATABLE READ but not
+--          first in its transaction, or READ COMMITTED without the right to hold writers)
+--   BK010  on Citus, a consistent read could not pause cross-node commits
 -- (BK900 is internal: bank.robinhood_claim() raises and catches it; no caller sees it.)
 --
 -- Written in PL/pgSQL, never LANGUAGE sql: Citus cannot plan parameterized SQL functions
@@ -53,11 +56,36 @@ $$;
 -- the balances of every account they hold, a joint account counted in full for each
 -- holder. A view, so that each query that reads it is planned as if it had written the
 -- join itself. Customers who hold no account have no row here (their total is 0.00).
-CREATE OR REPLACE VIEW bank.customer_totals AS
-SELECT ca.customer_id, count(*)::integer AS accounts, sum(a.balance) AS total
-FROM bank.customer_accounts ca
-JOIN bank.accounts a ON a.account_id = ca.account_id
-GROUP BY ca.customer_id;
+--
+-- Replacing a view takes ACCESS EXCLUSIVE on it until this file commits: every report
+-- would queue behind the reload, and a reader already holding a table and wanting the view
+-- would deadlock with it. So the view is replaced only when its definition changed,
+-- compared with a temporary view of the new one.
+DO $$
+DECLARE
+    v_definition constant text := $sql$
+        SELECT ca.customer_id, count(*)::integer AS accounts, sum(a.balance) AS total
+        FROM bank.customer_accounts ca
+        JOIN bank.accounts a ON a.account_id = ca.account_id
+        GROUP BY ca.customer_id
+    $sql$;
+    v_messages text;
+BEGIN
+    -- Citus warns that a temporary view stays on the coordinator: so it should.
+    v_messages := current_setting('client_min_messages');
+    PERFORM set_config('client_min_messages', 'error', true);
+    EXECUTE 'CREATE TEMPORARY VIEW customer_totals_wanted AS ' || v_definition;
+    PERFORM set_config('client_min_messages', v_messages, true);
+    IF pg_catalog.pg_get_viewdef(to_regclass('bank.customer_totals')) -- NULL on a first load
+       IS DISTINCT FROM pg_catalog.pg_get_viewdef('pg_temp.customer_totals_wanted'::regclass) THEN
+        -- (and, before the tables are distributed, that the view stays on the coordinator)
+        PERFORM set_config('client_min_messages', 'error', true);
+        EXECUTE 'CREATE OR REPLACE VIEW bank.customer_totals AS ' || v_definition;
+        PERFORM set_config('client_min_messages', v_messages, true);
+    END IF;
+    DROP VIEW customer_totals_wanted; -- not pg_temp.: Citus would look for a schema of that name
+END
+$$;
 COMMENT ON VIEW bank.customer_totals IS
     'Each account holder''s number of accounts and total balance (joint accounts in full for each holder).';
 GRANT SELECT ON bank.customer_totals TO bank_reader;
@@ -95,37 +123,148 @@ $$;
 COMMENT ON FUNCTION bank.check_limit(integer) IS
     'Raises BK005 unless p_limit is at least 1. Used by the report functions.';
 
--- On Citus, a read of every account spans shards, and Citus has no snapshot across shards:
--- without a lock, a total read while transfers commit can count one side of a transfer and
--- not the other. Readers there take SHARE on the three tables for the rest of their
--- transaction; transfers (ROW EXCLUSIVE) and loads queue behind them, and they behind any
--- transfer already writing. On one node a snapshot is enough, and this does nothing.
-CREATE OR REPLACE FUNCTION bank.read_lock() RETURNS void
+-- A session of its own on this server, over dblink, named p_name and kept with the
+-- caller's session for its next use, with a transaction begun by p_begin. One left idle in
+-- its transaction for over a second, as it would be if its caller were cancelled mid-way,
+-- is ended by its server, with whatever it held; a connection found stale (its BEGIN
+-- fails) is made again, once. Callers are SECURITY DEFINER functions: dblink connects
+-- without a password only for a superuser.
+CREATE OR REPLACE FUNCTION bank.gate_begin(p_name text, p_begin text) RETURNS void
 LANGUAGE plpgsql VOLATILE
--- bank_reader may not LOCK stronger than ACCESS SHARE by itself.
+SET search_path = bank, pg_temp
+AS $$
+DECLARE
+    v_sockets constant text := split_part(current_setting('unix_socket_directories'), ',', 1);
+    v_messages constant text := current_setting('client_min_messages');
+    v_try integer;
+BEGIN
+    PERFORM set_config('client_min_messages', 'warning', true); -- dblink's notice on a stale connection
+    FOR v_try IN 1..2 LOOP
+        IF p_name <> ALL (coalesce(bank_gate.dblink_get_connections(), '{}')) THEN
+            PERFORM bank_gate.dblink_connect(p_name, format(
+                'host=%s port=%s dbname=%s user=%s application_name=%s '
+                'options=''-c idle_in_transaction_session_timeout=1000 -c lock_timeout=10000''',
+                CASE WHEN v_sockets <> '' THEN v_sockets ELSE host(inet_server_addr()) END,
+                current_setting('port'), current_database(), current_user, replace(p_name, '_', '-')));
+        END IF;
+        EXIT WHEN bank_gate.dblink_exec(p_name, p_begin, false) <> 'ERROR';
+        PERFORM bank_gate.dblink_disconnect(p_name);
+        IF v_try = 2 THEN
+            RAISE EXCEPTION 'on Citus, a session of the bank''s own could not begin on this server'
+                USING ERRCODE = 'BK010';
+        END IF;
+    END LOOP;
+    PERFORM set_config('client_min_messages', v_messages, true);
+END
+$$;
+COMMENT ON FUNCTION bank.gate_begin(text, text) IS
+    'On Citus, begins a transaction (p_begin) in a session of the bank''s own on this server, over dblink, '
+    'kept under the name p_name for the caller''s session. Used by bank.read_gate() and Robinhood.';
+
+-- On Citus, a read of every account spans shards, and Citus has no snapshot across shards:
+-- each worker's transaction takes its own when it opens, and a transfer between accounts
+-- on two workers commits on each in turn (two-phase commit). A read that opened its
+-- workers' snapshots between those two commits would count one side of the transfer and
+-- not the other. So a reader opens its snapshots on every worker at one moment when no
+-- cross-node commit is in flight: it holds pg_dist_transaction, where Citus records every
+-- two-phase commit until its COMMIT PREPARED has reached every worker, in SHARE mode
+-- while its snapshots open (a few milliseconds), then lets it go and reads at leisure.
+-- Commits on one worker need no pause: they are whole in each snapshot.
+--
+-- A lock cannot be let go before its transaction ends, so the pause is held by a second
+-- session on this server, over dblink, which the reader's session keeps for its next read.
+-- Citus opens a worker's transaction at the reader's level only for a REPEATABLE READ
+-- (or SERIALIZABLE) reader, and only on its first distributed statement
+-- (bank.read_snapshot() checks both). One connection per worker for the rest of the
+-- transaction (pool size 1), so that no later statement opens a worker transaction, and
+-- with it a snapshot, after the pause.
+CREATE OR REPLACE FUNCTION bank.read_gate() RETURNS void
+LANGUAGE plpgsql VOLATILE
+-- pg_dist_transaction may be locked by its owner only, and dblink connects without a
+-- password only for a superuser; the reader may be bank_reader.
 SECURITY DEFINER
+SET search_path = bank, pg_temp
+AS $$
+DECLARE
+    v_gate constant text := 'bank_read_gate';
+BEGIN
+    PERFORM set_config('citus.max_adaptive_executor_pool_size', '1', true);
+    -- The pausing session first reads the reference table: that gives it a distributed
+    -- transaction id, without which Citus's deadlock detector lumps it with other such
+    -- sessions and cancels transfers as distributed deadlocks that are not.
+    PERFORM gate_begin(v_gate, 'BEGIN');
+    IF bank_gate.dblink_exec(v_gate, 'SELECT 1 FROM bank.customers WHERE customer_id = 1; '
+                                     'LOCK TABLE pg_catalog.pg_dist_transaction IN SHARE MODE', false) = 'ERROR' THEN
+        PERFORM bank_gate.dblink_exec(v_gate, 'ROLLBACK', false);
+        RAISE EXCEPTION 'on Citus, a consistent read could not pause cross-node commits: %',
+            bank_gate.dblink_error_message(v_gate)
+            USING ERRCODE = 'BK010';
+    END IF;
+    -- Every node that holds a placement, over one connection each: the snapshots open.
+    PERFORM count(*) FROM customers WHERE customer_id = 1;
+    PERFORM count(*) FROM accounts WHERE account_id < 0;
+    PERFORM bank_gate.dblink_exec(v_gate, 'ROLLBACK');
+END
+$$;
+COMMENT ON FUNCTION bank.read_gate() IS
+    'On Citus, opens this transaction''s snapshot on every worker while no cross-node commit is in '
+    'flight (BK010 if commits cannot be paused). Called by bank.read_snapshot(), which checks that '
+    'the transaction can have such a snapshot.';
+
+-- What every function that reads all accounts calls first. On one node the transaction's
+-- snapshot is enough, and this does nothing. On Citus: a REPEATABLE READ transaction that
+-- has not yet touched a worker gets its snapshots through bank.read_gate(), and nothing
+-- it holds stops a writer while it reads. Anything else cannot have such snapshots. A
+-- READ COMMITTED caller who may write the bank is served by a lock instead: SHARE on the
+-- three tables until its transaction ends (transfers wait for it; it waits for the
+-- transfers already writing). Others are refused (BK009), bank_reader among them: it
+-- reads at REPEATABLE READ by default there, and may not hold writers back.
+CREATE OR REPLACE FUNCTION bank.read_snapshot() RETURNS void
+LANGUAGE plpgsql VOLATILE
 SET search_path = bank, pg_temp
 AS $$
 DECLARE
     v_propagate text;
 BEGIN
-    IF on_citus() THEN
-        -- Citus would first send the LOCK to every worker, which opens the transaction
-        -- there, and a REPEATABLE READ transaction takes its snapshot on opening: before
-        -- this lock has waited out the transfers in flight. Writers take their locks on
-        -- the coordinator, so the coordinator's lock is the one that counts.
+    IF NOT on_citus() OR current_setting('bank.snapshot', true) = 'open' THEN
+        RETURN;
+    END IF;
+    IF current_setting('transaction_isolation') IN ('repeatable read', 'serializable') THEN
+        IF (pg_catalog.get_current_transaction_id()).transaction_number <> 0 THEN
+            RAISE EXCEPTION 'on Citus, a consistent read must come first in its transaction, before any other read or '
+                            'write of the bank''s tables'
+                USING ERRCODE = 'BK009';
+        END IF;
+        PERFORM read_gate();
+    ELSIF has_table_privilege('bank.accounts', 'UPDATE') THEN
+        -- On the coordinator only: Citus would first send the LOCK to every worker, and
+        -- writers take their locks on the coordinator. Same table order as
+        -- bank.robinhood() and bank.load_begin().
         v_propagate := current_setting('citus.enable_ddl_propagation');
         PERFORM set_config('citus.enable_ddl_propagation', 'off', true);
-        -- Same table order as bank.robinhood() and bank.load_begin().
         LOCK TABLE customers, accounts, customer_accounts IN SHARE MODE;
         PERFORM set_config('citus.enable_ddl_propagation', v_propagate, true);
+    ELSE
+        RAISE EXCEPTION 'on Citus, a consistent read runs in a REPEATABLE READ transaction: BEGIN ISOLATION LEVEL '
+                        'REPEATABLE READ first, or SET default_transaction_isolation = ''repeatable read'''
+            USING ERRCODE = 'BK009';
+    END IF;
+    PERFORM set_config('bank.snapshot', 'open', true);
+END
+$$;
+COMMENT ON FUNCTION bank.read_snapshot() IS
+    'On Citus, gives this transaction a read of every account that sees whole transfers only: '
+    'through bank.read_gate() first in a REPEATABLE READ transaction, by a SHARE lock on the tables '
+    'for a READ COMMITTED caller who may write them, BK009 for anyone else; on one node, does nothing. '
+    'Called by every function that reads all accounts.';
+-- What read_snapshot() replaced: a lock held for the whole read.
+DO $$
+BEGIN
+    IF to_regprocedure('bank.read_lock()') IS NOT NULL THEN
+        DROP FUNCTION bank.read_lock();
     END IF;
 END
 $$;
-COMMENT ON FUNCTION bank.read_lock() IS
-    'On Citus, locks the three tables in SHARE mode until the transaction ends, so that a read '
-    'across shards sees whole transfers only; on one node, does nothing. Called by every function '
-    'that reads all accounts.';
 
 CREATE OR REPLACE FUNCTION bank.top_states(p_limit integer DEFAULT 10)
 RETURNS TABLE (state char(2), customers bigint, avg_balance numeric)
@@ -135,7 +274,7 @@ AS $$
 #variable_conflict use_column
 BEGIN
     PERFORM check_limit(p_limit);
-    PERFORM read_lock();
+    PERFORM read_snapshot();
     RETURN QUERY
     WITH by_state AS (
         SELECT c.state, count(*) AS customers, avg(coalesce(t.total, 0)) AS avg_total
@@ -164,7 +303,7 @@ AS $$
 #variable_conflict use_column
 BEGIN
     PERFORM check_limit(p_limit);
-    PERFORM read_lock();
+    PERFORM read_snapshot();
     IF p_richest_first IS NULL THEN
         RAISE EXCEPTION 'p_richest_first must not be NULL' USING ERRCODE = 'BK005';
     END IF;
@@ -497,25 +636,84 @@ COMMENT ON FUNCTION bank.robinhood_plan(numeric, integer, bigint, bigint[], nume
     'and the number of holders, the moves, the accounts they touch with the row version each was planned on, '
     'and the snapshot.';
 
+-- On Citus: the versions (xmin) of a plan's accounts, one single-shard query each, as
+-- Citus reads a row's xmin only there. In the snapshot of the caller's transaction.
+CREATE OR REPLACE FUNCTION bank.robinhood_versions(p_accounts bigint[]) RETURNS xid[]
+LANGUAGE plpgsql STABLE
+SET search_path = bank, pg_temp
+AS $$
+DECLARE
+    v_id       bigint;
+    v_version  xid;
+    v_versions xid[] := '{}';
+BEGIN
+    FOREACH v_id IN ARRAY p_accounts LOOP
+        SELECT a.xmin INTO v_version FROM accounts a WHERE a.account_id = v_id;
+        v_versions := v_versions || v_version;
+    END LOOP;
+    RETURN v_versions;
+END
+$$;
+COMMENT ON FUNCTION bank.robinhood_versions(bigint[]) IS
+    'The xmin of each account, in order: on Citus, what a plan''s accounts were in its snapshot.';
+
+-- On Citus, a plan from one consistent snapshot of every node, where a Robinhood at READ
+-- COMMITTED has none: made in a REPEATABLE READ transaction of a session of the bank's own
+-- (bank.gate_begin()), whose snapshots bank.read_snapshot() opens, and which ends once the
+-- plan is made. Nothing is held while it ranks. The caller then claims the plan's accounts
+-- (bank.robinhood_claim()): each must still be the version this snapshot saw.
+CREATE OR REPLACE FUNCTION bank.robinhood_plan_consistent(p_percent numeric, p_count integer, p_keep integer)
+RETURNS TABLE (enough boolean, kept_ids bigint[], kept_totals numeric[], floor numeric, ceiling numeric, holders bigint,
+               from_customer bigint[], from_account bigint[], to_customer bigint[], to_account bigint[], amount numeric[],
+               accounts bigint[], versions xid[], snapshot text)
+LANGUAGE plpgsql VOLATILE
+-- dblink connects without a password only for a superuser.
+SECURITY DEFINER
+SET search_path = bank, pg_temp
+AS $$
+DECLARE
+    v_planner constant text := 'bank_robinhood_plan';
+BEGIN
+    PERFORM gate_begin(v_planner, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    PERFORM FROM bank_gate.dblink(v_planner, 'SELECT bank.read_snapshot()::text') AS t(opened text);
+    RETURN QUERY
+    SELECT * FROM bank_gate.dblink(v_planner, format(
+        'SELECT p.enough, p.kept_ids, p.kept_totals, p.floor, p.ceiling, p.holders, p.from_customer, p.from_account, '
+        '       p.to_customer, p.to_account, p.amount, p.accounts, bank.robinhood_versions(p.accounts), p.snapshot '
+        'FROM bank.robinhood_plan(%L, %s, NULL, NULL, NULL, NULL, NULL, NULL, %s) p', p_percent, p_count, p_keep))
+        AS t(enough boolean, kept_ids bigint[], kept_totals numeric[], floor numeric, ceiling numeric, holders bigint,
+             from_customer bigint[], from_account bigint[], to_customer bigint[], to_account bigint[], amount numeric[],
+             accounts bigint[], versions xid[], snapshot text);
+    PERFORM bank_gate.dblink_exec(v_planner, 'COMMIT');
+END
+$$;
+COMMENT ON FUNCTION bank.robinhood_plan_consistent(numeric, integer, integer) IS
+    'On Citus, bank.robinhood_plan() of the whole bank in one consistent snapshot of every node, with its '
+    'accounts'' versions: made in a session of the bank''s own, at REPEATABLE READ, through bank.read_snapshot().';
+
 CREATE OR REPLACE FUNCTION bank.robinhood_claim(p_accounts bigint[], p_versions xid[]) RETURNS boolean
 LANGUAGE plpgsql VOLATILE
 SET search_path = bank, pg_temp
 AS $$
 DECLARE
-    v_changed bigint;
+    v_id      bigint;
+    v_version xid;
+    v_now     xid;
 BEGIN
     -- A block of its own: when the claim fails, its row locks go with it.
     BEGIN
-        -- Locked in account_id order, as transfers lock theirs: no cycle of waits. A
-        -- locked row is its newest version, whose xmin says whether anyone wrote it since.
-        SELECT count(*) INTO v_changed
-        FROM (SELECT a.account_id, a.xmin FROM accounts a
-              WHERE a.account_id = ANY (p_accounts) ORDER BY a.account_id FOR UPDATE) l
-        JOIN unnest(p_accounts, p_versions) AS v(account_id, version) ON v.account_id = l.account_id
-        WHERE l.xmin <> v.version;
-        IF v_changed > 0 THEN
-            RAISE EXCEPTION USING ERRCODE = 'BK900';
-        END IF;
+        -- Locked in account_id order, as transfers lock theirs: no cycle of waits. One row
+        -- per statement, as Citus locks rows on one shard only. A locked row is its newest
+        -- version, whose xmin says whether anyone wrote it since.
+        FOR v_id, v_version IN
+            SELECT v.account_id, v.version FROM unnest(p_accounts, p_versions) AS v(account_id, version)
+            ORDER BY v.account_id
+        LOOP
+            SELECT a.xmin INTO v_now FROM accounts a WHERE a.account_id = v_id FOR UPDATE;
+            IF v_now IS DISTINCT FROM v_version THEN
+                RAISE EXCEPTION USING ERRCODE = 'BK900';
+            END IF;
+        END LOOP;
         RETURN true;
     EXCEPTION WHEN SQLSTATE 'BK900' THEN
         RETURN false;
@@ -623,6 +821,11 @@ DECLARE
     v_plans    integer := 0;
 BEGIN
     PERFORM robinhood_check(p_percent, p_count);
+    IF v_citus AND NOT v_changed THEN
+        -- On Citus, a transaction that has touched a worker: its plan, made in another
+        -- session, could not see its own changes there.
+        v_changed := (pg_catalog.get_current_transaction_id()).transaction_number <> 0;
+    END IF;
     -- Robinhoods one at a time: each reads every account the other writes.
     PERFORM pg_advisory_xact_lock('bank.accounts'::regclass::oid::integer, 1);
     -- Who holds what stays as it is until commit: loads wait. Same order as load_begin().
@@ -632,10 +835,10 @@ BEGIN
     INTO v_kept;
     LOOP
         v_plans := v_plans + 1;
-        IF NOT v_locked AND (v_citus OR v_changed OR v_plans > p_tries) THEN
-            -- Citus has no snapshot across its nodes; a transaction that changed something
-            -- must not wait for a transfer; and transfers took the accounts of every plan so
-            -- far: stop the writers for one last plan, from the whole bank.
+        IF NOT v_locked AND (v_changed OR v_plans > p_tries) THEN
+            -- A transaction that changed something must not wait for a transfer; and
+            -- transfers took the accounts of every plan so far: stop the writers for one
+            -- last plan, from the whole bank.
             PERFORM lock_patiently('accounts', 'EXCLUSIVE', NOT v_changed);
             v_locked := true;
             v_kept.kept_ids := NULL;
@@ -644,9 +847,15 @@ BEGIN
         IF v_kept.kept_ids IS NULL THEN
             v_rankings := v_rankings + 1;
         END IF;
-        SELECT * INTO v_plan
-        FROM robinhood_plan(p_percent, p_count, v_kept.holders, v_kept.kept_ids, v_kept.kept_totals,
-                            v_kept.floor, v_kept.ceiling, v_since, v_keep);
+        IF v_citus AND NOT v_locked THEN
+            -- Citus has no snapshot across its nodes, and row versions that only each
+            -- node can read: every plan ranks the whole bank, in a snapshot of its own.
+            SELECT * INTO v_plan FROM robinhood_plan_consistent(p_percent, p_count, v_keep);
+        ELSE
+            SELECT * INTO v_plan
+            FROM robinhood_plan(p_percent, p_count, v_kept.holders, v_kept.kept_ids, v_kept.kept_totals,
+                                v_kept.floor, v_kept.ceiling, v_since, v_keep);
+        END IF;
         IF NOT v_plan.enough THEN
             v_kept.kept_ids := NULL; -- transfers drained an end of the ranking: rank again
             CONTINUE;
@@ -654,8 +863,10 @@ BEGIN
         -- Under the lock nothing can have changed. Otherwise claim the accounts, or plan
         -- again from this plan's ranking corrected for what changed since its snapshot.
         EXIT WHEN v_locked OR robinhood_claim(v_plan.accounts, v_plan.versions);
-        SELECT v_plan.kept_ids, v_plan.kept_totals, v_plan.floor, v_plan.ceiling, v_plan.holders INTO v_kept;
-        v_since := v_next;
+        IF NOT v_citus THEN
+            SELECT v_plan.kept_ids, v_plan.kept_totals, v_plan.floor, v_plan.ceiling, v_plan.holders INTO v_kept;
+            v_since := v_next;
+        END IF;
     END LOOP;
 
     -- How it went, for the caller to read before COMMIT (current_setting('bank.robinhood_path')).
@@ -708,7 +919,7 @@ SET search_path = bank, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
-    PERFORM read_lock();
+    PERFORM read_snapshot();
     RETURN QUERY
     SELECT (SELECT count(*) FROM customers),
            (SELECT count(*) FROM accounts),
@@ -728,7 +939,7 @@ SET search_path = bank, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
-    PERFORM read_lock();
+    PERFORM read_snapshot();
     RETURN QUERY SELECT a.account_id, a.balance FROM accounts a ORDER BY a.account_id;
 END
 $$;
@@ -753,7 +964,7 @@ DECLARE
     v_pct numeric[];
     v_max numeric(15,2);
 BEGIN
-    PERFORM read_lock();
+    PERFORM read_snapshot();
     SELECT count(*) INTO v_customers FROM customers;
     SELECT count(*), max(a.balance),
            -- percentile_disc picks a real balance, so each figure is exact to the cent.
@@ -806,7 +1017,7 @@ SET search_path = bank, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
-    PERFORM read_lock();
+    PERFORM read_snapshot();
     RETURN QUERY
     WITH held AS (
         SELECT c.customer_id, count(ca.account_id)::integer AS n
@@ -852,14 +1063,33 @@ COMMENT ON FUNCTION bank.load_guard() IS
 DO $$
 BEGIN
     IF NOT bank.on_citus() THEN
-        PERFORM set_config('client_min_messages', 'warning', true); -- no notice on a first load
-        DROP TRIGGER IF EXISTS customers_load_guard ON bank.customers;
+        -- Made again only when it is missing or differs: dropping it takes ACCESS EXCLUSIVE
+        -- on customers until this file commits, and a report holding customers while it
+        -- waits for the view would deadlock with the reload.
+        CREATE TEMPORARY TABLE load_guard_wanted (LIKE bank.customers);
         CREATE CONSTRAINT TRIGGER customers_load_guard
-            AFTER INSERT ON bank.customers
+            AFTER INSERT ON pg_temp.load_guard_wanted
             DEFERRABLE INITIALLY DEFERRED
             FOR EACH ROW
             WHEN (current_setting('bank.load_guard', true) = 'armed')
             EXECUTE FUNCTION bank.load_guard();
+        IF NOT EXISTS (
+            SELECT FROM pg_catalog.pg_trigger t, pg_catalog.pg_trigger w
+            WHERE t.tgrelid = 'bank.customers'::regclass AND t.tgname = 'customers_load_guard'
+              AND w.tgrelid = 'pg_temp.load_guard_wanted'::regclass AND w.tgname = 'customers_load_guard'
+              AND regexp_replace(pg_catalog.pg_get_triggerdef(w.oid), ' ON \S+ ', ' ON t ')
+                  = regexp_replace(pg_catalog.pg_get_triggerdef(t.oid), ' ON \S+ ', ' ON t ')
+        ) THEN
+            PERFORM set_config('client_min_messages', 'warning', true); -- no notice on a first load
+            DROP TRIGGER IF EXISTS customers_load_guard ON bank.customers;
+            CREATE CONSTRAINT TRIGGER customers_load_guard
+                AFTER INSERT ON bank.customers
+                DEFERRABLE INITIALLY DEFERRED
+                FOR EACH ROW
+                WHEN (current_setting('bank.load_guard', true) = 'armed')
+                EXECUTE FUNCTION bank.load_guard();
+        END IF;
+        DROP TABLE pg_temp.load_guard_wanted;
     END IF;
 END
 $$;
@@ -942,15 +1172,15 @@ COMMENT ON FUNCTION bank.load_finish() IS
 -- every right. A function created later is PUBLIC again until this runs again.
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA bank FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
-    bank.on_citus(), bank.read_lock(), bank.shown(text), bank.check_limit(integer), bank.top_states(integer), bank.ranked_customers(integer, boolean),
+    bank.on_citus(), bank.read_snapshot(), bank.read_gate(), bank.shown(text), bank.check_limit(integer), bank.top_states(integer), bank.ranked_customers(integer, boolean),
     bank.top_customers(integer), bank.bottom_customers(integer), bank.audit(), bank.balances(),
     bank.profile(), bank.profile_states(integer), bank.profile_accounts_per_customer()
     TO bank_reader;
 
--- On Citus, the functions that read every account lock first (bank.read_lock()), and a
--- STABLE function may not: there they are VOLATILE, so each of their statements also takes
--- a snapshot after the lock. Here rather than in db/citus/distribute.sql, so that loading
--- this file again on a distributed bank keeps it so.
+-- On Citus, a function that reads every account may lock first (bank.read_snapshot()), and
+-- a STABLE function may not: there they are VOLATILE, so each of their statements also
+-- takes a snapshot after the lock. Here rather than in db/citus/distribute.sql, so that
+-- loading this file again on a distributed bank keeps it so.
 DO $$
 BEGIN
     IF bank.on_citus() THEN
@@ -962,6 +1192,23 @@ BEGIN
         ALTER FUNCTION bank.balances() VOLATILE;
         ALTER FUNCTION bank.profile() VOLATILE;
         ALTER FUNCTION bank.profile_accounts_per_customer() VOLATILE;
+    END IF;
+END
+$$;
+
+-- On Citus, bank.read_snapshot() talks to this server through dblink, in a schema of its
+-- own that no one else may use, and bank_reader reads at REPEATABLE READ by default. Here rather than in db/citus/distribute.sql, so that
+-- loading this file again on a distributed bank made before it keeps it working.
+DO $$
+BEGIN
+    IF bank.on_citus() THEN
+        PERFORM set_config('client_min_messages', 'warning', true); -- no notice on a reload
+        CREATE SCHEMA IF NOT EXISTS bank_gate;
+        REVOKE ALL ON SCHEMA bank_gate FROM PUBLIC;
+        CREATE EXTENSION IF NOT EXISTS dblink SCHEMA bank_gate;
+        -- The read-only role's every call is a read that qualifies, from any SQL client.
+        EXECUTE format('ALTER ROLE bank_reader IN DATABASE %I SET default_transaction_isolation = %L',
+                       current_database(), 'repeatable read');
     END IF;
 END
 $$;

@@ -242,8 +242,9 @@ ROLLBACK;
 
 -- bank_reader (a read-only role): the reports, audit and profile yes; moving money no. In a
 -- transaction of its own, over whatever bank this database holds: Citus cannot read, as
--- another user, placements the same transaction has modified.
-BEGIN;
+-- another user, placements the same transaction has modified. REPEATABLE READ, as a read
+-- of every account on Citus must be (bank.read_snapshot()).
+BEGIN ISOLATION LEVEL REPEATABLE READ;
 SET LOCAL ROLE bank_reader;
 SELECT pg_temp.is(pg_temp.rows('SELECT count(*) FROM bank.audit()'), '(1)', 'bank_reader may call audit');
 SELECT pg_temp.is(pg_temp.rows('SELECT count(*) <= 1 FROM bank.top_states(1)'), '(t)', 'bank_reader may call top_states');

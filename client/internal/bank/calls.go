@@ -88,12 +88,16 @@ func (db *DB) customers(ctx context.Context, fn string, limit int) ([]CustomerRo
 	return out, err
 }
 
+// query reads in a REPEATABLE READ transaction of its own: on Citus, the only kind in which
+// bank.read_snapshot() can give a read across shards one consistent snapshot.
 func (db *DB) query(ctx context.Context, q string, args []any, each func(*sql.Rows) error) error {
-	rows, err := db.sql.QueryContext(ctx, q, args...)
-	if err != nil {
-		return translate(err)
-	}
-	return translate(scanAll(rows, each))
+	return db.inTx(ctx, RepeatableRead+" READ ONLY", func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		return scanAll(rows, each)
+	})
 }
 
 func scanAll(rows *sql.Rows, each func(*sql.Rows) error) error {

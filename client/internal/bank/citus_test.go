@@ -2,8 +2,13 @@ package bank
 
 import (
 	"context"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"funwithbanking/client/internal/gen"
 	"funwithbanking/client/internal/pgtest"
@@ -33,11 +38,12 @@ func citusLayout(t *testing.T, c *pgtest.Server) {
 		}
 		out, err := server.Psql(name, "-A", "-t", "-c",
 			`SELECT logicalrelid::text || ':' || partmethod::text FROM pg_dist_partition ORDER BY 1`, "-c",
-			`SELECT 'volatile readers: ' || count(*) FROM pg_proc WHERE pronamespace = 'bank'::regnamespace AND provolatile = 'v' AND proname IN ('top_states', 'ranked_customers', 'top_customers', 'bottom_customers', 'audit', 'balances', 'profile', 'profile_accounts_per_customer')`)
+			`SELECT 'volatile readers: ' || count(*) FROM pg_proc WHERE pronamespace = 'bank'::regnamespace AND provolatile = 'v' AND proname IN ('top_states', 'ranked_customers', 'top_customers', 'bottom_customers', 'audit', 'balances', 'profile', 'profile_accounts_per_customer')`, "-c",
+			`SELECT 'bank_reader reads at ' || array_to_string(setconfig, ',') FROM pg_db_role_setting WHERE setrole = 'bank_reader'::regrole AND setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())`)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := "accounts:h\ncustomer_accounts:h\ncustomers:n\nvolatile readers: 8\n"
+		want := "accounts:h\ncustomer_accounts:h\ncustomers:n\nvolatile readers: 8\nbank_reader reads at default_transaction_isolation=repeatable read\n"
 		if out != want {
 			t.Fatalf("distributed tables:\n%s\nwant\n%s", out, want)
 		}
@@ -48,19 +54,111 @@ func citusLayout(t *testing.T, c *pgtest.Server) {
 	t.Run("load guard", TestLoadGuard)
 	t.Run("concurrency", TestConcurrentTransfersRobinhoodAndReports)
 	t.Run("same as one node", func(t *testing.T) { sameAsSingleNode(t, single, c) })
+	t.Run("a reader holds no writer", readerHoldsNoWriter)
+	t.Run("robinhood plans on a snapshot", robinhoodOnSnapshot)
+}
+
+// robinhoodOnSnapshot: on Citus, a Robinhood plans in a consistent snapshot of every node
+// and locks only the accounts it moves; one in a transaction that already moved money
+// plans under the lock instead, as its plan could not see its own changes.
+func robinhoodOnSnapshot(t *testing.T) {
+	name, err := server.NewDatabase()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(context.Background(), server.DSN(name), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Populate(context.Background(), gen.Config{Customers: 300, MaxAccounts: 4, Seed: 8}, 2, nil)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ before, want string }{
+		{"", "snapshot, 1 ranking(s), 1 plan(s)"},
+		{"SELECT bank.transfer(1, 2, 0.01);", "locked, 1 ranking(s), 1 plan(s)"},
+	} {
+		out, err := server.Psql(name, "-A", "-t", "-c", "BEGIN; "+tt.before+" SELECT count(*) FROM bank.robinhood(); "+
+			"SELECT current_setting('bank.robinhood_path'); ROLLBACK")
+		if err != nil || !strings.HasSuffix(strings.TrimSpace(out), "\n"+tt.want) {
+			t.Errorf("after %q: %v\n%s\nwant the path %q", tt.before, err, out, tt.want)
+		}
+	}
+}
+
+// readerHoldsNoWriter: bank_reader, idle in a transaction after a consistent read of the
+// whole bank, holds nothing a transfer waits for, on any node; at READ COMMITTED it is
+// refused rather than served by a lock it could hold for as long as it likes.
+func readerHoldsNoWriter(t *testing.T) {
+	name, err := server.NewDatabase()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(context.Background(), server.DSN(name), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Populate(context.Background(), gen.Config{Customers: 200, MaxAccounts: 4, Seed: 5}, 2, nil)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idle := exec.Command(filepath.Join(server.BinDir, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
+		"-p", strconv.Itoa(server.Port), "-U", "postgres", "-d", name)
+	var idleOut strings.Builder
+	idle.Stdout, idle.Stderr = &idleOut, &idleOut
+	in, err := idle.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := idle.Start(); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintln(in, "SET application_name = 'idle reader'; SET ROLE bank_reader; BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM bank.audit();")
+	defer func() { in.Close(); idle.Wait() }()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		out, err := server.Psql(name, "-A", "-t", "-c", "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'idle reader' AND state = 'idle in transaction'")
+		if err == nil && strings.TrimSpace(out) == "1" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the reader never went idle: %s", idleOut.String())
+		}
+	}
+	// Transfers between neighbouring accounts: on two workers about half the time.
+	args := []string{"-c", "SET statement_timeout = '5s'"}
+	for a := 1; a <= 40; a++ {
+		args = append(args, "-c", fmt.Sprintf("SELECT bank.transfer(%d, %d, 0.01)", a, a+1))
+	}
+	start := time.Now()
+	if out, err := server.Psql(name, args...); err != nil {
+		t.Fatalf("transfers beside an idle reader: %v\n%s", err, out)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("40 transfers took %s beside an idle reader", took)
+	}
+	out, err := server.Psql(name, "-c", "SET ROLE bank_reader", "-c", "SET default_transaction_isolation = 'read committed'",
+		"-c", "SELECT * FROM bank.audit()")
+	if err == nil || !strings.Contains(out, "REPEATABLE READ") {
+		t.Fatalf("bank_reader at READ COMMITTED should be refused (BK009): %v\n%s", err, out)
+	}
 }
 
 // sameAsSingleNode loads the same seeded bank on both and compares what psql prints for
 // every function, byte for byte.
 func sameAsSingleNode(t *testing.T, single, cluster *pgtest.Server) {
+	// Reads of every account as the docs show them on Citus: first in a REPEATABLE READ
+	// transaction (bank.read_snapshot()).
+	rr := func(q string) string { return "BEGIN ISOLATION LEVEL REPEATABLE READ; " + q + "; COMMIT" }
 	calls := []string{
-		"SELECT * FROM bank.top_states()", "SELECT * FROM bank.top_customers()",
-		"SELECT * FROM bank.bottom_customers()", "SELECT * FROM bank.audit()",
-		"SELECT * FROM bank.profile()", "SELECT * FROM bank.profile_states()",
-		"SELECT * FROM bank.profile_accounts_per_customer()",
-		"SELECT md5(string_agg(account_id || ':' || balance, ',')) FROM bank.balances()",
+		rr("SELECT * FROM bank.top_states()"), rr("SELECT * FROM bank.top_customers()"),
+		rr("SELECT * FROM bank.bottom_customers()"), rr("SELECT * FROM bank.audit()"),
+		rr("SELECT * FROM bank.profile()"), rr("SELECT * FROM bank.profile_states()"),
+		rr("SELECT * FROM bank.profile_accounts_per_customer()"),
+		rr("SELECT md5(string_agg(account_id || ':' || balance, ',')) FROM bank.balances()"),
 		"SELECT * FROM bank.robinhood()", "SELECT * FROM bank.transfer(1, 2, 1.00)",
-		"SELECT md5(string_agg(account_id || ':' || balance, ',')) FROM bank.balances()",
+		rr("SELECT md5(string_agg(account_id || ':' || balance, ',')) FROM bank.balances()"),
 	}
 	outputs := make([]string, 2)
 	for i, s := range []*pgtest.Server{single, cluster} {

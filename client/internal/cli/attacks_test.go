@@ -73,3 +73,37 @@ func TestReloadUnderLoad(t *testing.T) {
 		t.Fatalf("the bench during the reloads: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestReloadBesideIdleReader: a reload that changes nothing takes no lock a reader holds.
+// Replacing the view or dropping the load guard's trigger would wait for this reader
+// (and, with a report holding one table and wanting the view, deadlock with it).
+func TestReloadBesideIdleReader(t *testing.T) {
+	d, _ := moneyBank(t)
+	db := dsnDatabase(d)
+	openSession(t, db, "SET ROLE bank_reader; BEGIN; SELECT count(*) FROM bank.customers, bank.customer_totals WHERE false;")
+	waitFor(t, d, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'second user' AND state = 'idle in transaction'")
+	procedures := filepath.Join(pgtest.RepoRoot(), "db", "procedures.sql")
+	if out, err := server.Psql(db, "-c", "SET lock_timeout = '2s'", "-f", procedures); err != nil {
+		t.Fatalf("a reload beside an idle reader: %v\n%s", err, out)
+	}
+}
+
+// TestReloadRestores: what a reload leaves alone when unchanged, it makes again when it
+// differs or is missing.
+func TestReloadRestores(t *testing.T) {
+	d, _ := moneyBank(t)
+	db := dsnDatabase(d)
+	q := psqlCSV(t, db)
+	want := q("SELECT pg_get_viewdef('bank.customer_totals'), pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'customers_load_guard'")
+	q(`CREATE OR REPLACE VIEW bank.customer_totals AS
+		SELECT ca.customer_id, count(*)::integer AS accounts, sum(a.balance) + 1 AS total
+		FROM bank.customer_accounts ca JOIN bank.accounts a USING (account_id) GROUP BY ca.customer_id;
+		DROP TRIGGER customers_load_guard ON bank.customers`)
+	procedures := filepath.Join(pgtest.RepoRoot(), "db", "procedures.sql")
+	if out, err := server.Psql(db, "-f", procedures); err != nil {
+		t.Fatalf("reload: %v\n%s", err, out)
+	}
+	if got := q("SELECT pg_get_viewdef('bank.customer_totals'), pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'customers_load_guard'"); got != want || !strings.Contains(want, "load_guard()") {
+		t.Fatalf("after a reload:\n%s\nwant:\n%s", got, want)
+	}
+}
