@@ -26,7 +26,7 @@ citus_installed || die "needs Citus (docs/citus.md)"
 work=$(mktemp -d /tmp/bank-citus-latency.XXXXXX)
 chmod 755 "$work"
 proxies=()
-stop_proxies() { for p in "${proxies[@]}"; do kill "$p" 2>/dev/null || true; done; proxies=(); }
+stop_proxies() { for p in "${proxies[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; proxies=(); }
 cleanup() {
     stop_proxies
     pg_stop "$work/single" immediate
@@ -104,6 +104,13 @@ for d in "${delays[@]}"; do
     col[$d]=$(figures "$coord")
     printf ' %18s' "Citus, $d"
 done
+# The proxies' own cost: the workers known by their own ports again, no proxy between.
+pg_psql "$coord" bank -c "SELECT citus_update_node(nodeid, '127.0.0.1', CASE nodeport WHEN $p1 THEN $w1 ELSE $w2 END)
+                          FROM pg_dist_node WHERE nodeport IN ($p1, $p2)" >/dev/null
+stop_proxies
+delays+=(direct)
+col[direct]=$(figures "$coord")
+printf ' %18s' "Citus, no proxy"
 echo
 line() { # NAME INDEX ONE_NODE FORMAT
     printf '%-26s %12s' "$1" "$(printf "$4" "$3")"
@@ -117,4 +124,4 @@ line "transfers/s, 4 clients" 1 "$s_tps" '%.0f'
 line "audit(), ms" 2 "$s_audit" '%.0f'
 line "top_customers(), ms" 3 "$s_top" '%.0f'
 line "robinhood(), ms" 4 "$s_rh" '%.0f'
-echo "(in brackets: x one node; the delay is each way, between the coordinator and each worker)"
+echo "(in brackets: x one node; the delay is each way, between the coordinator and each worker; the last column has no proxy at all)"
