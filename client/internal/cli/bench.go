@@ -3,6 +3,8 @@ package cli
 import (
 	"fmt"
 	"io"
+	"strings"
+	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -28,6 +30,9 @@ func benchCommand(onUsage ucli.OnUsageErrorFunc) *ucli.Command {
 			uintFlag("seed", workload.DefaultSeed, "seeds each worker's choice of accounts and amounts"),
 			&ucli.StringFlag{Name: "max-amount", Value: workload.DefaultMaxAmount.String(), Usage: "each transfer moves 0.01 up to this many dollars"},
 			intFlag("accounts", 0, "pick among the first N accounts only (0: all); fewer means more contention"),
+			intFlag("rate", 0, "start this many transfers per second in all, on a schedule, latency counted from each one's slot (0: as fast as the workers go)"),
+			durationFlag("progress", 0, "print a line every interval on stderr (default: 1s on a terminal, none otherwise)"),
+			&ucli.StringFlag{Name: "out", Usage: "write results.json and the pictures (latency, rate, bank; PNG and SVG) into this folder"},
 		},
 		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
@@ -35,15 +40,21 @@ func benchCommand(onUsage ucli.OnUsageErrorFunc) *ucli.Command {
 			if err != nil {
 				return err
 			}
+			out := c.String("out")
 			return withDB(c, func(db *bank.DB) error {
-				progress := progressLine(c.App.ErrWriter)
-				r, err := workload.Run(c.Context, db, cfg, progress)
-				if progress != nil {
-					fmt.Fprint(c.App.ErrWriter, "\r\033[K")
+				var progress func(workload.Progress, workload.Interval)
+				if c.IsSet("progress") && durationOf(c, "progress") > 0 || !c.IsSet("progress") && isTerminal(c.App.ErrWriter) {
+					progress = progressLines(c.App.ErrWriter)
 				}
+				r, err := workload.Run(c.Context, db, cfg, progress)
 				if r != nil {
 					if werr := r.Write(c.App.Writer); werr != nil && err == nil {
 						err = werr
+					}
+					if out != "" {
+						if werr := r.WriteResults(out); werr != nil && err == nil {
+							err = werr
+						}
 					}
 				}
 				if err != nil {
@@ -63,6 +74,7 @@ func benchConfig(c *ucli.Context) (workload.Config, error) {
 		Workers: int(intOf(c, "workers")), Readers: int(intOf(c, "readers")), Duration: durationOf(c, "duration"),
 		Transfers: intOf(c, "transfers"), RobinhoodEvery: durationOf(c, "robinhood-every"),
 		Seed: uintOf(c, "seed"), Accounts: int(intOf(c, "accounts")),
+		Rate: float64(intOf(c, "rate")), Interval: durationOf(c, "progress"),
 	}
 	if c.IsSet("duration") && c.IsSet("transfers") {
 		return cfg, usageError{fmt.Errorf("give --duration or --transfers, not both")}
@@ -78,15 +90,22 @@ func benchConfig(c *ucli.Context) (workload.Config, error) {
 	return cfg, nil
 }
 
-// progressLine rewrites one status line on a terminal; it is nil, and the bench quiet,
-// when stderr is a file or a pipe.
-func progressLine(w io.Writer) func(workload.Progress) {
-	if !isTerminal(w) {
-		return nil
-	}
-	return func(p workload.Progress) {
-		fmt.Fprintf(w, "\r\033[K%5.0fs  %d committed (%.0f/s)  %d refused  %d reads  %d robinhoods  %d in doubt  %d errors",
-			p.Elapsed.Seconds(), p.Committed, float64(p.Committed)/max(p.Elapsed.Seconds(), 1e-9), p.Refused,
-			p.Reads, p.Robinhoods, p.InDoubt, p.Errors)
+// progressLines prints, at the end of every interval, one line of what ended in it, under
+// a header printed once: as CockroachDB's workload does, so that a stall, a fault or a
+// Robinhood shows when it happened.
+func progressLines(w io.Writer) func(workload.Progress, workload.Interval) {
+	header := true
+	return func(p workload.Progress, iv workload.Interval) {
+		if header {
+			fmt.Fprintf(w, "%8s %12s %10s %7s %9s %9s %9s %9s  %s\n",
+				"elapsed", "transfers/s", "refused/s", "errors", "p50", "p95", "p99", "max", "during")
+			header = false
+		}
+		secs := max((iv.End - iv.Start).Seconds(), 1e-9)
+		fmt.Fprintf(w, "%7.1fs %12.1f %10.1f %7d %9s %9s %9s %9s  %s\n",
+			p.Elapsed.Seconds(), float64(iv.Committed)/secs, float64(iv.Refused)/secs, iv.Errors+iv.InDoubt,
+			msOf(iv.Latency[0]), msOf(iv.Latency[1]), msOf(iv.Latency[2]), msOf(iv.Latency[3]), strings.Join(iv.Marks, ", "))
 	}
 }
+
+func msOf(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }

@@ -26,6 +26,7 @@ const (
 	DefaultDuration       = 10 * time.Second
 	DefaultRobinhoodEvery = 2 * time.Second
 	DefaultSeed           = 1
+	DefaultInterval       = time.Second
 	// DefaultMaxAmount is twice the median balance the generator makes, so that a good
 	// share of transfers are refused for insufficient funds.
 	DefaultMaxAmount money.Cents = 5_000_00
@@ -33,6 +34,8 @@ const (
 	MaxWorkers  = 256
 	MaxReaders  = 64
 	MaxDuration = 24 * time.Hour
+	MaxRate     = 1_000_000
+	MinInterval = 100 * time.Millisecond
 
 	robinhoodPercent = "10"
 	robinhoodCount   = 10
@@ -51,6 +54,10 @@ type Config struct {
 	Seed           uint64
 	MaxAmount      money.Cents // each transfer moves 0.01..MaxAmount
 	Accounts       int         // transfers pick among the first Accounts accounts; 0: all
+	// Rate is how many transfers to start per second, in all, each on a schedule; 0: as
+	// fast as the workers go. Latency is then measured from each transfer's slot.
+	Rate     float64
+	Interval time.Duration // of the progress lines and the results' series; 0: DefaultInterval
 }
 
 // Validate reports the first thing wrong with c, in words a user can act on.
@@ -70,6 +77,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("max-amount must be at least 0.01, got %s", c.MaxAmount)
 	case c.Accounts < 0 || c.Accounts == 1:
 		return fmt.Errorf("accounts must be 0 (all) or at least 2, got %d", c.Accounts)
+	case !(c.Rate >= 0 && c.Rate <= MaxRate): // NaN too
+		return fmt.Errorf("rate must be between 0 (no schedule) and %d transfers/s, got %g", MaxRate, c.Rate)
+	case c.Interval != 0 && (c.Interval < MinInterval || c.Interval > MaxDuration):
+		return fmt.Errorf("progress must be at least %s, got %s", MinInterval, c.Interval)
 	}
 	return nil
 }
@@ -99,6 +110,11 @@ type Report struct {
 	// the connection died between the answer and the commit (see transfers).
 	RobinhoodPhantoms int64
 	Outcome
+	// Every operation, in the order they ended (up to maxEvents; EventsDropped past it),
+	// and what ended in each interval.
+	Events        []Event
+	EventsDropped int64
+	Intervals     []Interval
 }
 
 // OK is the verdict: no invariant broken, nothing lost.
@@ -114,6 +130,7 @@ type runner struct {
 
 	committed, refused, inDoubt, reads, robinhoods, errs, reconnects, sent atomic.Int64
 	robinhoodLost, robinhoodPhantoms                                       atomic.Int64
+	robinhoodBusy                                                          atomic.Bool
 
 	mu                sync.Mutex
 	tally             map[int64]money.Cents
@@ -122,17 +139,39 @@ type runner struct {
 	moves             int64
 	retries           int64
 	byCode            map[string]int64
-	latencies         []time.Duration
 	violations        []string
+	events            []Event
+	eventsDropped     int64
+
+	began  time.Time
+	period time.Duration // between scheduled transfers; 0: none
+	slot   atomic.Int64  // the next scheduled transfer
 }
 
-// Run runs the bench on the bank db reaches, calling progress about once a second, and
-// returns its report. Cancelling ctx stops the load early; the final check still runs.
+// record keeps one operation.
+func (s *runner) record(e Event) {
+	s.mu.Lock()
+	if len(s.events) < maxEvents {
+		s.events = append(s.events, e)
+	} else {
+		s.eventsDropped++
+	}
+	s.mu.Unlock()
+}
+
+// since is how long ago, from the start of the run, t was.
+func (s *runner) since(t time.Time) time.Duration { return t.Sub(s.began) }
+
+// Run runs the bench on the bank db reaches, calling progress at the end of every
+// interval with the totals so far and what ended in it, and returns its report. Cancelling ctx stops the load early; the final check still runs.
 // An error means the bench could not run or could not check, not that the bank is wrong:
 // that is the report's verdict.
-func Run(ctx context.Context, db *bank.DB, cfg Config, progress func(Progress)) (*Report, error) {
+func Run(ctx context.Context, db *bank.DB, cfg Config, progress func(Progress, Interval)) (*Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if cfg.Interval == 0 {
+		cfg.Interval = DefaultInterval
 	}
 	// Statements are never cancelled from the client (the driver cannot, and a cancelled
 	// read of a committed transfer's answer would make it look in doubt); the server's
@@ -168,7 +207,10 @@ func Run(ctx context.Context, db *bank.DB, cfg Config, progress func(Progress)) 
 		runCtx, stop = context.WithTimeout(ctx, cfg.Duration)
 	}
 	defer stop()
-	began := time.Now()
+	s.began = time.Now()
+	if cfg.Rate > 0 {
+		s.period = time.Duration(float64(time.Second) / cfg.Rate)
+	}
 	var load, readers sync.WaitGroup
 	for w := range cfg.Workers {
 		load.Add(1)
@@ -186,12 +228,23 @@ func Run(ctx context.Context, db *bank.DB, cfg Config, progress func(Progress)) 
 	done := make(chan struct{})
 	if progress != nil {
 		go func() {
-			tick := time.NewTicker(time.Second)
+			tick := time.NewTicker(cfg.Interval)
 			defer tick.Stop()
+			seen, from := 0, time.Duration(0)
 			for {
 				select {
 				case <-tick.C:
-					progress(s.progress(time.Since(began)))
+					to := time.Since(s.began)
+					s.mu.Lock()
+					ended := slices.Clone(s.events[seen:])
+					seen = len(s.events)
+					s.mu.Unlock()
+					iv := summarize(ended, from, to)
+					if s.robinhoodBusy.Load() {
+						iv.mark("robinhood")
+					}
+					progress(s.progress(to), iv)
+					from = to
 				case <-done:
 					return
 				}
@@ -199,7 +252,7 @@ func Run(ctx context.Context, db *bank.DB, cfg Config, progress func(Progress)) 
 		}()
 	}
 	load.Wait()
-	elapsed := time.Since(began)
+	elapsed := time.Since(s.began)
 	stopReaders()
 	readers.Wait()
 	close(done)
@@ -211,7 +264,17 @@ func Run(ctx context.Context, db *bank.DB, cfg Config, progress func(Progress)) 
 		InDoubtRobinhoods: s.inDoubtRobinhoods, RobinhoodsLost: s.robinhoodLost.Load(),
 		RobinhoodPhantoms: s.robinhoodPhantoms.Load(),
 	}
-	r.Latency = percentiles(s.latencies)
+	s.mu.Lock()
+	var latencies []time.Duration
+	for _, e := range s.events {
+		if e.Op == OpTransfer && (e.Outcome == OutcomeOK || e.Outcome == OutcomeRefused) {
+			latencies = append(latencies, e.Latency)
+		}
+	}
+	r.Events, r.EventsDropped = s.events, s.eventsDropped
+	s.mu.Unlock()
+	r.Latency = percentiles(latencies)
+	r.Intervals = intervals(r.Events, cfg.Interval, elapsed)
 
 	// The final check, on a connection that may have to wait for a restarted server.
 	sess, err = s.connect(call)
@@ -353,7 +416,6 @@ func (s *runner) transfers(runCtx context.Context, stop context.CancelFunc, n in
 	// transfers in the same order.
 	r := rand.New(rand.NewPCG(s.cfg.Seed, uint64(n)))
 	tally := map[int64]money.Cents{}
-	var latencies []time.Duration
 	var suspect *Transfer
 	doubt := func(t Transfer) {
 		s.inDoubt.Add(1)
@@ -380,7 +442,6 @@ func (s *runner) transfers(runCtx context.Context, stop context.CancelFunc, n in
 		for id, d := range tally {
 			s.tally[id] += d
 		}
-		s.latencies = append(s.latencies, latencies...)
 		s.mu.Unlock()
 	}()
 	if !ok {
@@ -397,32 +458,61 @@ func (s *runner) transfers(runCtx context.Context, stop context.CancelFunc, n in
 			j++
 		}
 		t := Transfer{From: s.ids[i], To: s.ids[j], Amount: 1 + money.Cents(r.Int64N(int64(s.cfg.MaxAmount)))}
-		began := time.Now()
+		began, ok := s.schedule(runCtx)
+		if !ok {
+			return
+		}
 		err := w.sess.Move(w.call, t.From, t.To, t.Amount)
+		e := Event{At: s.since(began), Latency: time.Since(began), Op: OpTransfer, Outcome: OutcomeOK}
 		switch {
 		case err == nil:
-			latencies = append(latencies, time.Since(began))
+			s.record(e)
 			s.committed.Add(1)
 			tally[t.From] -= t.Amount
 			tally[t.To] += t.Amount
 			suspect = &t
 		case bank.Code(err) == bank.CodeInsufficientFunds:
-			latencies = append(latencies, time.Since(began))
+			e.Outcome = OutcomeRefused
+			s.record(e)
 			s.refused.Add(1)
 			suspect = nil
 		case bank.ConnectionLost(err):
+			e.Outcome = OutcomeInDoubt
+			s.record(e)
 			unconfirm()
 			doubt(t)
 			if !w.fail(err) {
 				return
 			}
 		default:
+			e.Outcome = OutcomeError
+			s.record(e)
 			suspect = nil
 			if !w.fail(err) {
 				return
 			}
 		}
 	}
+}
+
+// schedule is when the next transfer was meant to start: now, or with a rate set, its
+// slot in the run's schedule, waited for if it is still ahead. False when the run ended
+// while waiting.
+func (s *runner) schedule(runCtx context.Context) (time.Time, bool) {
+	if s.period == 0 {
+		return time.Now(), true
+	}
+	due := s.began.Add(time.Duration(s.slot.Add(1)-1) * s.period)
+	if wait := time.Until(due); wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-runCtx.Done():
+			return due, false
+		}
+	}
+	return due, true
 }
 
 // robinhoodRun is one Robinhood whose moves are in the tally.
@@ -486,7 +576,17 @@ func (s *runner) robinhood(runCtx context.Context) {
 		case <-runCtx.Done():
 			return
 		}
+		began := time.Now()
+		s.robinhoodBusy.Store(true)
 		run, err := w.sess.Robinhood(call, robinhoodPercent, robinhoodCount)
+		s.robinhoodBusy.Store(false)
+		e := Event{At: s.since(began), Latency: time.Since(began), Op: OpRobinhood, Outcome: OutcomeOK}
+		if bank.ConnectionLost(err) {
+			e.Outcome = OutcomeInDoubt
+		} else if err != nil {
+			e.Outcome = OutcomeError
+		}
+		s.record(e)
 		moves, xid := run.Moves, run.XID
 		switch {
 		case err == nil:
@@ -527,13 +627,18 @@ func (s *runner) reader(ctx context.Context) {
 		return
 	}
 	for ctx.Err() == nil {
+		began := time.Now()
 		a, err := w.sess.Audit(w.call)
+		e := Event{At: s.since(began), Latency: time.Since(began), Op: OpRead, Outcome: OutcomeOK, Total: a.TotalBalance}
 		if err != nil {
+			e.Outcome = OutcomeError
+			s.record(e)
 			if !w.fail(err) {
 				return
 			}
 			continue
 		}
+		s.record(e)
 		n := s.reads.Add(1)
 		if a.TotalBalance != s.start.TotalBalance || a.NegativeBalances != 0 || a.Accounts != s.start.Accounts {
 			s.mu.Lock()

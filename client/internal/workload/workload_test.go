@@ -161,7 +161,7 @@ func TestBenchSurvivesRestart(t *testing.T) {
 				defer close(done)
 				report, runErr = Run(ctx, db, Config{Workers: 6, Readers: 2, Duration: time.Minute,
 					RobinhoodEvery: 200 * time.Millisecond, Seed: 4, MaxAmount: DefaultMaxAmount, Accounts: 80},
-					func(p Progress) { progressMu.Lock(); last = p; progressMu.Unlock() })
+					func(p Progress, _ Interval) { progressMu.Lock(); last = p; progressMu.Unlock() })
 			}()
 			time.Sleep(1500 * time.Millisecond)
 			if err := server.Restart(mode); err != nil {

@@ -1,0 +1,228 @@
+package workload
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// results is what results.json holds: the run's configuration, its totals, every
+// operation type and outcome with its latency percentiles, the per-interval series, the
+// Robinhoods, the bank's total as each read saw it, and the checker's verdict with the
+// first and worst problem of each kind, as Jepsen's summary gives them.
+type results struct {
+	Config         resultsConfig                       `json:"config"`
+	ElapsedSeconds float64                             `json:"elapsed_seconds"`
+	Interrupted    bool                                `json:"interrupted"`
+	Accounts       int                                 `json:"accounts"`
+	StartTotal     string                              `json:"start_total"`
+	Totals         resultsTotals                       `json:"totals"`
+	Operations     map[string]map[string]latencyDigest `json:"operations"`
+	Intervals      []resultsInterval                   `json:"intervals"`
+	Robinhoods     []resultsSpan                       `json:"robinhoods"`
+	Reads          []resultsRead                       `json:"reads"`
+	EventsKept     int                                 `json:"events_kept"`
+	EventsDropped  int64                               `json:"events_dropped"`
+	Checker        resultsChecker                      `json:"checker"`
+}
+
+type resultsConfig struct {
+	Workers               int     `json:"workers"`
+	Readers               int     `json:"readers"`
+	DurationSeconds       float64 `json:"duration_seconds"`
+	Transfers             int64   `json:"transfers"`
+	RobinhoodEverySeconds float64 `json:"robinhood_every_seconds"`
+	Seed                  uint64  `json:"seed"`
+	MaxAmount             string  `json:"max_amount"`
+	AccountsPicked        int     `json:"accounts_picked"`
+	Rate                  float64 `json:"rate"`
+	IntervalSeconds       float64 `json:"interval_seconds"`
+}
+
+type resultsTotals struct {
+	Committed          int64            `json:"committed"`
+	Refused            int64            `json:"refused"`
+	InDoubt            int64            `json:"in_doubt"`
+	InDoubtHappened    int              `json:"in_doubt_happened"`
+	InDoubtNotHappened int              `json:"in_doubt_not_happened"`
+	Reads              int64            `json:"reads"`
+	Robinhoods         int64            `json:"robinhoods"`
+	RobinhoodMoves     int64            `json:"robinhood_moves"`
+	Retries            int64            `json:"retries"`
+	Reconnects         int64            `json:"reconnects"`
+	ErrorsByCode       map[string]int64 `json:"errors_by_code"`
+}
+
+// latencyDigest is one operation type and outcome: how many, and their latency.
+type latencyDigest struct {
+	Count  int     `json:"count"`
+	P50ms  float64 `json:"p50_ms"`
+	P90ms  float64 `json:"p90_ms"`
+	P99ms  float64 `json:"p99_ms"`
+	P999ms float64 `json:"p999_ms"`
+	MaxMs  float64 `json:"max_ms"`
+}
+
+type resultsInterval struct {
+	StartSeconds float64  `json:"start_s"`
+	EndSeconds   float64  `json:"end_s"`
+	Committed    int64    `json:"committed"`
+	Refused      int64    `json:"refused"`
+	InDoubt      int64    `json:"in_doubt"`
+	Errors       int64    `json:"errors"`
+	Reads        int64    `json:"reads"`
+	Robinhoods   int64    `json:"robinhoods"`
+	P50ms        float64  `json:"p50_ms"`
+	P95ms        float64  `json:"p95_ms"`
+	P99ms        float64  `json:"p99_ms"`
+	MaxMs        float64  `json:"max_ms"`
+	Marks        []string `json:"marks"`
+}
+
+type resultsSpan struct {
+	StartSeconds float64 `json:"start_s"`
+	EndSeconds   float64 `json:"end_s"`
+	Outcome      string  `json:"outcome"`
+}
+
+type resultsRead struct {
+	AtSeconds float64 `json:"at_s"`
+	Total     string  `json:"total"`
+}
+
+type resultsChecker struct {
+	OK         bool                      `json:"ok"`
+	Violations []string                  `json:"violations"`
+	Kinds      map[string]resultsProblem `json:"kinds"`
+}
+
+// resultsProblem is one kind of problem: how many, the first, and the worst (for reads,
+// the total furthest from the start; for the others, the first).
+type resultsProblem struct {
+	Count int    `json:"count"`
+	First string `json:"first"`
+	Worst string `json:"worst"`
+}
+
+func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// digest is the count and latency percentiles (nearest rank) of d, which it sorts.
+func digest(d []time.Duration) latencyDigest {
+	slices.Sort(d)
+	rank := func(p float64) float64 {
+		k := int(p*float64(len(d)) + 0.5)
+		return millis(d[min(max(k-1, 0), len(d)-1)])
+	}
+	return latencyDigest{Count: len(d), P50ms: rank(0.50), P90ms: rank(0.90), P99ms: rank(0.99),
+		P999ms: rank(0.999), MaxMs: millis(d[len(d)-1])}
+}
+
+// problemKind names a violation's kind by how the bench words it.
+func problemKind(v string) string {
+	switch {
+	case strings.HasPrefix(v, "read "):
+		return "wrong read"
+	case strings.HasPrefix(v, "account "):
+		return "wrong balance"
+	case strings.HasPrefix(v, "the final audit"):
+		return "final audit"
+	case strings.HasPrefix(v, "could not reconnect"):
+		return "lost connection"
+	}
+	return "other"
+}
+
+func (r *Report) results() results {
+	c := r.Config
+	out := results{
+		Config: resultsConfig{Workers: c.Workers, Readers: c.Readers, DurationSeconds: c.Duration.Seconds(),
+			Transfers: c.Transfers, RobinhoodEverySeconds: c.RobinhoodEvery.Seconds(), Seed: c.Seed,
+			MaxAmount: c.MaxAmount.String(), AccountsPicked: c.Accounts, Rate: c.Rate, IntervalSeconds: c.Interval.Seconds()},
+		ElapsedSeconds: r.Elapsed.Seconds(), Interrupted: r.Interrupted, Accounts: r.Accounts,
+		StartTotal: r.StartTotal.String(),
+		Totals: resultsTotals{Committed: r.Committed, Refused: r.Refused, InDoubt: r.InDoubt,
+			InDoubtHappened: r.InDoubtHappened, InDoubtNotHappened: r.InDoubtNotHappened, Reads: r.Reads,
+			Robinhoods: r.Robinhoods, RobinhoodMoves: r.RobinhoodMoves, Retries: r.Retries,
+			Reconnects: r.Reconnects, ErrorsByCode: r.ErrorsByCode},
+		Operations: map[string]map[string]latencyDigest{},
+		Intervals:  []resultsInterval{}, Robinhoods: []resultsSpan{}, Reads: []resultsRead{},
+		EventsKept: len(r.Events), EventsDropped: r.EventsDropped,
+		Checker: resultsChecker{OK: r.OK(), Violations: append([]string{}, r.Violations...), Kinds: map[string]resultsProblem{}},
+	}
+	if out.Totals.ErrorsByCode == nil {
+		out.Totals.ErrorsByCode = map[string]int64{}
+	}
+	byKind := map[string]map[string][]time.Duration{}
+	start, _ := new(big.Rat).SetString(r.StartTotal.String())
+	var worstRead string
+	var worstGap *big.Rat
+	for _, e := range r.Events {
+		if byKind[e.Op] == nil {
+			byKind[e.Op] = map[string][]time.Duration{}
+		}
+		byKind[e.Op][e.Outcome] = append(byKind[e.Op][e.Outcome], e.Latency)
+		switch {
+		case e.Op == OpRobinhood:
+			out.Robinhoods = append(out.Robinhoods, resultsSpan{e.At.Seconds(), e.End().Seconds(), e.Outcome})
+		case e.Op == OpRead && e.Outcome == OutcomeOK:
+			out.Reads = append(out.Reads, resultsRead{e.End().Seconds(), e.Total.String()})
+			if seen, ok := new(big.Rat).SetString(e.Total.String()); ok && start != nil {
+				gap := new(big.Rat).Abs(new(big.Rat).Sub(seen, start))
+				if gap.Sign() > 0 && (worstGap == nil || gap.Cmp(worstGap) > 0) {
+					worstGap = gap
+					worstRead = fmt.Sprintf("a read at %.3fs saw a total of %s, start %s", e.End().Seconds(), e.Total, r.StartTotal)
+				}
+			}
+		}
+	}
+	for op, outcomes := range byKind {
+		out.Operations[op] = map[string]latencyDigest{}
+		for outcome, d := range outcomes {
+			out.Operations[op][outcome] = digest(d)
+		}
+	}
+	for _, iv := range r.Intervals {
+		marks := iv.Marks
+		if marks == nil {
+			marks = []string{}
+		}
+		out.Intervals = append(out.Intervals, resultsInterval{StartSeconds: iv.Start.Seconds(), EndSeconds: iv.End.Seconds(),
+			Committed: iv.Committed, Refused: iv.Refused, InDoubt: iv.InDoubt, Errors: iv.Errors, Reads: iv.Reads,
+			Robinhoods: iv.Robinhoods, P50ms: millis(iv.Latency[0]), P95ms: millis(iv.Latency[1]),
+			P99ms: millis(iv.Latency[2]), MaxMs: millis(iv.Latency[3]), Marks: marks})
+	}
+	for _, v := range r.Violations {
+		k := problemKind(v)
+		p := out.Checker.Kinds[k]
+		if p.Count == 0 {
+			p.First, p.Worst = v, v
+		}
+		p.Count++
+		out.Checker.Kinds[k] = p
+	}
+	if p, ok := out.Checker.Kinds["wrong read"]; ok && worstRead != "" {
+		p.Worst = worstRead
+		out.Checker.Kinds["wrong read"] = p
+	}
+	return out
+}
+
+// WriteResults writes results.json and the pictures into dir, made if need be.
+func (r *Report) WriteResults(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("results: %w", err)
+	}
+	b, err := json.MarshalIndent(r.results(), "", "  ")
+	if err != nil {
+		return fmt.Errorf("results: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "results.json"), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("results: %w", err)
+	}
+	return r.writePictures(dir)
+}
