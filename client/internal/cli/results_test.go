@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +18,11 @@ import (
 // prints one line per interval, with the Robinhoods marked; without it, off a terminal,
 // nothing.
 func TestBenchResults(t *testing.T) {
+	type span struct {
+		Outcome string
+		Start   float64 `json:"start_s"`
+		Path    string
+	}
 	dsn := newDatabase(t)
 	if r := client(t, dsn, "populate", "--customers", "200"); r.code != 0 {
 		t.Fatalf("populate: %s", r.stderr)
@@ -44,7 +50,7 @@ func TestBenchResults(t *testing.T) {
 			MaxMs float64 `json:"max_ms"`
 		}
 		Intervals  []struct{ Committed, Refused, Reads int64 }
-		Robinhoods []struct{ Outcome string }
+		Robinhoods []span
 		Reads      []struct{ Total string }
 		Checker    struct{ OK bool }
 		Config     struct{ Rate float64 }
@@ -74,6 +80,10 @@ func TestBenchResults(t *testing.T) {
 		t.Errorf("%d Robinhood spans for %d Robinhoods", len(res.Robinhoods), res.Totals.Robinhoods)
 	case int64(len(res.Reads)) != res.Totals.Reads || res.Totals.Reads == 0:
 		t.Errorf("%d reads listed for %d", len(res.Reads), res.Totals.Reads)
+	case slices.ContainsFunc(res.Robinhoods, func(s span) bool {
+		return s.Start > 3 || !strings.HasPrefix(s.Path, "snapshot") && !strings.HasPrefix(s.Path, "locked")
+	}):
+		t.Errorf("a Robinhood began after the run's 3s, or has no path: %+v", res.Robinhoods)
 	case !res.Checker.OK || res.Config.Rate != 400:
 		t.Errorf("checker %+v, rate %g", res.Checker, res.Config.Rate)
 	case ops["transfer"]["ok"].P50ms <= 0 || ops["transfer"]["ok"].MaxMs < ops["transfer"]["ok"].P99ms:

@@ -30,6 +30,7 @@ type Event struct {
 	At, Latency time.Duration
 	Op, Outcome string
 	Total       money.Total // a read's total
+	Path        string      // how a Robinhood ran (bank.robinhood_path)
 }
 
 // End is when the operation ended, from the start of the run.

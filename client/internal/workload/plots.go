@@ -157,6 +157,7 @@ func (r *Report) latencyPlot() (*plot.Plot, error) {
 	if len(points) == 0 {
 		lo, hi = 0.1, 1
 	}
+	p.Y.Max = hi * 10 // a decade of room at the top for the legend
 	if err := r.spans(p, lo, hi); err != nil {
 		return nil, err
 	}
@@ -206,6 +207,7 @@ func (r *Report) ratePlot() (*plot.Plot, error) {
 			hi = max(hi, y)
 		}
 	}
+	p.Y.Max = hi * 1.4 // room at the top for the legend
 	if err := r.spans(p, 0, hi); err != nil {
 		return nil, err
 	}
@@ -253,7 +255,7 @@ func (r *Report) bankPlot() (*plot.Plot, error) {
 		return p, nil
 	}
 	pad := max((hi-lo)*0.1, 1)
-	p.Y.Min, p.Y.Max = lo-pad, hi+pad
+	p.Y.Min, p.Y.Max = lo-pad, hi+3*pad // room at the top for the legend
 	p.Y.Tick.Marker = plainTicks{}
 	if err := r.spans(p, lo-pad, hi+pad); err != nil {
 		return nil, err

@@ -88,6 +88,7 @@ type resultsSpan struct {
 	StartSeconds float64 `json:"start_s"`
 	EndSeconds   float64 `json:"end_s"`
 	Outcome      string  `json:"outcome"`
+	Path         string  `json:"path"`
 }
 
 type resultsRead struct {
@@ -168,7 +169,7 @@ func (r *Report) results() results {
 		byKind[e.Op][e.Outcome] = append(byKind[e.Op][e.Outcome], e.Latency)
 		switch {
 		case e.Op == OpRobinhood:
-			out.Robinhoods = append(out.Robinhoods, resultsSpan{e.At.Seconds(), e.End().Seconds(), e.Outcome})
+			out.Robinhoods = append(out.Robinhoods, resultsSpan{e.At.Seconds(), e.End().Seconds(), e.Outcome, e.Path})
 		case e.Op == OpRead && e.Outcome == OutcomeOK:
 			out.Reads = append(out.Reads, resultsRead{e.End().Seconds(), e.Total.String()})
 			if seen, ok := new(big.Rat).SetString(e.Total.String()); ok && start != nil {

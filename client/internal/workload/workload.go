@@ -576,11 +576,16 @@ func (s *runner) robinhood(runCtx context.Context) {
 		case <-runCtx.Done():
 			return
 		}
+		// A tick that came while the last Robinhood ran is still there when the run has
+		// ended meanwhile, and select picks either.
+		if runCtx.Err() != nil {
+			return
+		}
 		began := time.Now()
 		s.robinhoodBusy.Store(true)
 		run, err := w.sess.Robinhood(call, robinhoodPercent, robinhoodCount)
 		s.robinhoodBusy.Store(false)
-		e := Event{At: s.since(began), Latency: time.Since(began), Op: OpRobinhood, Outcome: OutcomeOK}
+		e := Event{At: s.since(began), Latency: time.Since(began), Op: OpRobinhood, Outcome: OutcomeOK, Path: run.Path}
 		if bank.ConnectionLost(err) {
 			e.Outcome = OutcomeInDoubt
 		} else if err != nil {
