@@ -3,14 +3,15 @@
 # same run, and their ratio. These machines are shared and noisy; ratios travel, seconds
 # do not.
 #
-#   bench/run.sh [CUSTOMERS]        default 20000 (about a minute); the README shows 1000000
+#   bench/run.sh [CUSTOMERS]        default 20000 (about two minutes); the README shows 1000000
 #
 # It starts its own throwaway PostgreSQL (initdb + pg_ctl in a temporary folder, on a free
 # port), builds the client, and measures:
 #   populate        `client populate` into the empty schema, against psql \copy of the very
 #                   same rows (exported from the populated bank) into the same empty schema,
 #                   with the keys built the same way (bank.load_begin/load_finish), in one
-#                   transaction each
+#                   transaction each; then both again over a bank of the same size, and the
+#                   tables' size and dead rows after that (pgstattuple); medians of 3
 #   peak RSS        populate at CUSTOMERS against populate at 10,000 customers
 #   reports         each function through psql against hand-written SQL for the same answer
 #                   (bench/anchors/*.sql), median of 3 runs each, interleaved
@@ -84,21 +85,28 @@ verdict() { # ratio op goal
 }
 missed=0
 
-# --- populate, and its anchor: psql \copy of the same rows --------------------------------
+# --- populate: fresh and replacing, each beside psql \copy of the very same rows --------
+# Medians of 3, ours and the anchor interleaved. Fresh: into an empty schema. Replacing:
+# over a bank of the same size, against psql doing in one transaction what populate
+# promises (load_begin locks, drops the keys and DELETEs the old rows; \copy; load_finish
+# builds the keys); populate also VACUUMs the old rows away after its commit, and that is
+# in its time. The first fresh bank, `bank`, serves every later figure.
+# Autovacuum is off for this section, and each run starts after a CHECKPOINT: otherwise the
+# previous load's vacuum and dirty pages land in the middle of whichever run comes next.
+psql_ -d postgres -c "ALTER SYSTEM SET autovacuum = off" -c "SELECT pg_reload_conf()" >/dev/null
+quiet() { psql_ -d postgres -c CHECKPOINT >/dev/null; }
 newdb small
 BANK_DSN=$(dsn small) /usr/bin/time -f '%M' -o "$work/rss10k" "$client" populate --customers 10000 >/dev/null 2>&1
-newdb bank
-echo "bench: populate $N customers" >&2
-t0=$(now)
-BANK_DSN=$(dsn bank) /usr/bin/time -f '%M' -o "$work/rss" "$client" populate --customers "$N" >/dev/null 2>"$work/populate.err" ||
-    { cat "$work/populate.err" >&2; die "populate failed"; }
-t_pop=$(calc "$(now) - $t0")
-
-mkdir -p "$work/csv" && chmod 777 "$work/csv"
-for t in customers accounts customer_accounts; do
-    psql_ -d bank -c "\\copy bank.$t TO '$work/csv/$t.csv' WITH (FORMAT csv)"
-done
-newdb copied
+pop() { # DB: populate it; print the seconds; peak RSS to $work/rss, the client's CPU seconds to $work/cpu
+    quiet
+    local t0; t0=$(now)
+    BANK_DSN=$(dsn "$1") /usr/bin/time -f '%M %U %S' -o "$work/time" "$client" populate --customers "$N" >/dev/null 2>"$work/populate.err" ||
+        { cat "$work/populate.err" >&2; die "populate failed"; }
+    calc "$(now) - $t0"
+    read -r m u s <"$work/time"
+    echo "$m" >"$work/rss"
+    calc "$u + $s" >"$work/cpu"
+}
 cat >"$work/copy.sql" <<EOF
 BEGIN;
 SELECT bank.load_begin();
@@ -108,16 +116,68 @@ SELECT bank.load_begin();
 SELECT bank.load_finish();
 COMMIT;
 EOF
-echo "bench: psql \\copy of the same rows" >&2
-t0=$(now)
-psql_ -d copied -f "$work/copy.sql" >/dev/null
-t_copy=$(calc "$(now) - $t0")
-[ "$(psql_ -d bank -A -t -c 'SELECT * FROM bank.audit()')" = "$(psql_ -d copied -A -t -c 'SELECT * FROM bank.audit()')" ] ||
-    die "the \\copy bank differs from the populated one"
+copy() { # DB: load the exported rows into it with psql; print the seconds
+    quiet
+    local t0; t0=$(now)
+    psql_ -d "$1" -f "$work/copy.sql" >/dev/null
+    calc "$(now) - $t0"
+}
+audit() { psql_ -d "$1" -A -t -c 'SELECT * FROM bank.audit()'; }
+# heap DB: the three tables' bytes and dead rows (pgstattuple reads every page)
+heap() {
+    psql_ -d "$1" -A -t -F ' ' -c "SELECT sum(s.table_len), sum(s.dead_tuple_count)
+        FROM unnest(ARRAY['bank.customers', 'bank.accounts', 'bank.customer_accounts']::regclass[]) AS r(rel),
+             LATERAL pgstattuple(r.rel) AS s"
+}
+echo "bench: populate $N customers, fresh, against psql \\copy of the same rows (3 each)" >&2
+mkdir -p "$work/csv" && chmod 777 "$work/csv"
+fresh=() fresh_copy=() cpu=()
+for i in 1 2 3; do
+    db=bank; [ "$i" = 1 ] || db=fresh$i
+    newdb "$db"
+    fresh+=("$(pop "$db")"); cpu+=("$(cat "$work/cpu")")
+    if [ "$i" = 1 ]; then
+        cp "$work/rss" "$work/rss1"
+        for t in customers accounts customer_accounts; do
+            psql_ -d bank -c "\\copy bank.$t TO '$work/csv/$t.csv' WITH (FORMAT csv)"
+        done
+    fi
+    newdb "copied$i"
+    fresh_copy+=("$(copy "copied$i")")
+    [ "$(audit bank)" = "$(audit "copied$i")" ] || die "the \\copy bank differs from the populated one"
+done
+t_pop=$(median3 "${fresh[@]}"); t_copy=$(median3 "${fresh_copy[@]}")
 r=$(calc "$t_pop / $t_copy")
-row "populate ($N customers)" "$(printf '%.2f s' "$t_pop")" "$(printf '%.2f s' "$t_copy")" "$(printf '%.2f' "$r")" \
+row "populate, fresh ($N customers)" "$(printf '%.2f s' "$t_pop")" "$(printf '%.2f s' "$t_copy")" "$(printf '%.2f' "$r")" \
     "$(verdict "$r" '<=' 1.5) (goal <= 1.5 x psql \\copy, keys built the same way)"
-rss=$(cat "$work/rss"); rss10k=$(cat "$work/rss10k")
+c=$(median3 "${cpu[@]}")
+row "  client CPU during it" "$(printf '%.2f s' "$c")" "$(printf '%.2f s' "$t_pop")" "$(printf '%.2f' "$(calc "$c / $t_pop")")" \
+    "(the client's CPU seconds against the populate's seconds, on $(nproc) cores)"
+
+echo "bench: populate $N customers over a bank of the same size, against psql doing the same (3 each)" >&2
+psql_ -d postgres -c "DROP DATABASE fresh3" -c "DROP DATABASE copied3" -c "DROP DATABASE copied1" >/dev/null
+repl=() repl_copy=()
+for _ in 1 2 3; do
+    repl+=("$(pop fresh2)")
+    repl_copy+=("$(copy copied2)")
+done
+[ "$(audit fresh2)" = "$(audit copied2)" ] || die "the replaced banks differ"
+t_rep=$(median3 "${repl[@]}"); t_rcopy=$(median3 "${repl_copy[@]}")
+r=$(calc "$t_rep / $t_rcopy")
+row "populate, replacing a bank" "$(printf '%.2f s' "$t_rep")" "$(printf '%.2f s' "$t_rcopy")" "$(printf '%.2f' "$r")" \
+    "$(verdict "$r" '<=' 1.5) (goal <= 1.5 x psql replacing it in one transaction, keys built the same way)"
+psql_ -d bank -c "CREATE EXTENSION pgstattuple" >/dev/null
+psql_ -d fresh2 -c "CREATE EXTENSION pgstattuple" >/dev/null
+read -r size_fresh _ < <(heap bank)
+read -r size_rep dead_rep < <(heap fresh2)
+r=$(calc "$size_rep / $size_fresh")
+v=ok; { [ "$dead_rep" = 0 ] && awk -v r="$r" 'BEGIN { exit !(r <= 2.01) }'; } || { v=MISSED; missed=1; }
+row "  tables after 3 replacements" "$((size_rep / 1048576)) MB" "$((size_fresh / 1048576)) MB" "$(printf '%.2f' "$r")" \
+    "$v (goal: no dead row, here $dead_rep; the files at most the old and the new bank side by side)"
+psql_ -d postgres -c "DROP DATABASE fresh2" -c "DROP DATABASE copied2" >/dev/null
+psql_ -d postgres -c "ALTER SYSTEM RESET autovacuum" -c "SELECT pg_reload_conf()" >/dev/null
+
+rss=$(cat "$work/rss1"); rss10k=$(cat "$work/rss10k")
 r=$(calc "$rss / $rss10k")
 row "populate peak RSS" "$((rss / 1024)) MB" "$((rss10k / 1024)) MB" "$(printf '%.2f' "$r")" \
     "$(verdict "$r" '<=' 2) (goal <= 2 x the RSS at 10,000 customers)"

@@ -1098,6 +1098,8 @@ CREATE OR REPLACE FUNCTION bank.load_begin() RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = bank, pg_temp
 AS $$
+DECLARE
+    v_replaced bigint;
 BEGIN
     IF on_citus() THEN
         -- Citus runs no deferred trigger on the coordinator for a reference table, so the
@@ -1126,6 +1128,12 @@ BEGIN
     DELETE FROM customer_accounts;
     DELETE FROM accounts;
     DELETE FROM customers;
+    -- Whether there was a bank to replace, for the caller: its rows are dead after the
+    -- commit, and worth a VACUUM then. Read here, under the locks, and not before them:
+    -- a caller that looked first would hold a lock on customers that the next load waits
+    -- for while waiting for the same.
+    GET DIAGNOSTICS v_replaced = ROW_COUNT;
+    PERFORM set_config('bank.load_replaced', CASE WHEN v_replaced > 0 THEN 'on' ELSE 'off' END, true);
     IF NOT on_citus() THEN
         -- Arm the commit-time guard (bank.load_guard(), above): one row in and out
         -- of the now empty table queues it once. A COMMIT, in autocommit too, then fails
@@ -1140,7 +1148,8 @@ END
 $$;
 COMMENT ON FUNCTION bank.load_begin() IS
     'Starts a bulk load inside the caller''s transaction: locks the three tables, drops the keys and '
-    'empties the tables. Readers wait for the commit, then see the new bank. A COMMIT (autocommit '
+    'empties the tables, setting bank.load_replaced to on if they held a bank (VACUUM them after the COMMIT). '
+    'Readers wait for the commit, then see the new bank. A COMMIT (autocommit '
     'included) before bank.load_finish() fails with BK007 and changes nothing.';
 
 CREATE OR REPLACE FUNCTION bank.load_finish() RETURNS void
@@ -1165,7 +1174,9 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION bank.load_finish() IS
-    'Ends a bulk load started by bank.load_begin(): rebuilds and so validates the keys, and analyzes the tables.';
+    'Ends a bulk load started by bank.load_begin(): rebuilds and so validates the keys, and analyzes the tables. '
+    'A load that replaced a bank leaves the old rows dead: VACUUM the three tables after the COMMIT '
+    '(it cannot run inside a transaction), as client populate does.';
 
 -- Who may call what. Functions are executable by PUBLIC unless revoked; we revoke them all
 -- and grant the read-only ones to bank_reader (db/init.sql). The owner (postgres) keeps

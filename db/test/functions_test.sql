@@ -24,6 +24,8 @@ BEGIN;
 -- restored by the ROLLBACK at the end.
 SET LOCAL bank.loading = on; -- what load_begin() on Citus wants: proof of a transaction block
 SELECT bank.load_begin();
+-- Over a bank it says 'on' (TestRepopulateLeavesNoDeadRows), and its caller VACUUMs after the COMMIT.
+SELECT pg_temp.is(current_setting('bank.load_replaced'), 'off', 'load_begin over empty tables sets bank.load_replaced off');
 SELECT bank.load_finish();
 SELECT pg_temp.is((SELECT count(*) FROM pg_constraint WHERE contype IN ('p', 'f')
                    AND conrelid IN ('bank.customers'::regclass, 'bank.accounts'::regclass, 'bank.customer_accounts'::regclass))::text,

@@ -255,7 +255,10 @@ func TestPopulateReplacesAtomically(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		time.Sleep(20 * time.Millisecond)
-		_, err := db.Populate(ctx, next, 2, nil)
+		sum, err := db.Populate(ctx, next, 2, nil)
+		if err == nil && (!sum.Replaced || sum.VacuumErr != nil) {
+			err = fmt.Errorf("replaced %v, VACUUM error %v; want replaced and no error", sum.Replaced, sum.VacuumErr)
+		}
 		done <- err
 	}()
 	seen := map[Audit]int{}

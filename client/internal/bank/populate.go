@@ -4,7 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"strconv"
-	"strings"
+	"time"
 
 	"funwithbanking/client/internal/gen"
 	"funwithbanking/client/internal/money"
@@ -35,7 +35,23 @@ const (
 type LoadSummary struct {
 	Customers, Accounts, Links, Joint int64
 	Total                             money.Cents
+	// Replaced: the load deleted an earlier bank, whose rows the VACUUM after the commit
+	// reclaimed. VacuumErr is that VACUUM's failure; the new bank is committed either way.
+	Replaced  bool
+	VacuumErr error
+	// Committed is when the load's COMMIT returned, before that VACUUM.
+	Committed time.Time
 }
+
+// vacuum reclaims a replaced bank's rows once the load has committed. The load DELETEs
+// them, so that a reader whose snapshot is older than the load still sees the old bank
+// (TRUNCATE would show it empty), and until a VACUUM they stay in the tables for every
+// scan to step over. VACUUM removes what no running snapshot needs and leaves the rest to
+// autovacuum; it cannot run inside a transaction or a function, so it is sent on its own.
+// One table a statement, in the order every lock in the bank is taken: a VACUUM of several
+// tables holds a lock on each while it lists them, and another load taking the tables in
+// their order would deadlock with it.
+var vacuum = [...]string{"VACUUM bank.customers", "VACUUM bank.accounts", "VACUUM bank.customer_accounts"}
 
 // Populate replaces the bank with the one cfg describes, in one transaction: concurrent
 // readers see the old bank or the new one, and a failure leaves the old one untouched.
@@ -46,8 +62,27 @@ func (db *DB) Populate(ctx context.Context, cfg gen.Config, workers int, progres
 		return sum, err
 	}
 	err := db.withSession(ctx, func(s *Session) error {
-		_, err := s.write(ctx, func(tx *sql.Tx) error { return load(ctx, tx, cfg, workers, &sum, progress) })
-		return err
+		if _, err := s.write(ctx, func(tx *sql.Tx) error { return load(ctx, tx, cfg, workers, &sum, progress) }); err != nil {
+			return err
+		}
+		sum.Committed = time.Now()
+		if sum.Replaced {
+			for _, q := range vacuum {
+				// Through Query, which the driver cancels when ctx ends (Exec it does not).
+				// A statement that ran and returned no rows is, to Query, this one error.
+				rows, err := s.conn.QueryContext(ctx, q)
+				if err == nil {
+					err = rows.Close()
+				} else if err.Error() == "Stmt did not create a result set" {
+					err = nil
+				}
+				if err != nil {
+					sum.VacuumErr = s.mark(translate(err))
+					break
+				}
+			}
+		}
+		return nil
 	})
 	return sum, err
 }
@@ -59,6 +94,9 @@ func load(ctx context.Context, tx *sql.Tx, cfg gen.Config, workers int, sum *Loa
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, "SELECT bank.load_begin()"); err != nil {
+		return err
+	}
+	if err := tx.QueryRowContext(ctx, "SELECT current_setting('bank.load_replaced') = 'on'").Scan(&sum.Replaced); err != nil {
 		return err
 	}
 	var stmts [3]*sql.Stmt
@@ -96,6 +134,23 @@ func load(ctx context.Context, tx *sql.Tx, cfg gen.Config, workers int, sum *Loa
 	return err
 }
 
+// Generate makes and encodes the bank cfg describes, as Populate does, and sends it
+// nowhere: what a seed makes, and what making it costs the client alone.
+func Generate(cfg gen.Config, workers int, progress func(done, total int, made LoadSummary)) (LoadSummary, error) {
+	var sum LoadSummary
+	if err := cfg.Validate(); err != nil {
+		return sum, err
+	}
+	err := gen.StreamPrepared(cfg, workers, encode, func(b *gen.Batch, _ encoded) error {
+		sum.add(b)
+		if progress != nil {
+			progress(b.Index+1, cfg.Batches(), sum)
+		}
+		return nil
+	})
+	return sum, err
+}
+
 func (s *LoadSummary) add(b *gen.Batch) {
 	s.Customers += int64(len(b.Customers))
 	s.Accounts += int64(len(b.Accounts))
@@ -115,9 +170,14 @@ type encoded struct {
 }
 
 // encode writes a batch's columns as array literals. It runs on the generator's goroutines
-// (see gen.StreamPrepared), so it sees the batch's own account ids, 1..len(Accounts).
+// (see gen.StreamPrepared), so it sees the batch's own account ids, 1..len(Accounts). It
+// is a third of the client's work in a load, so it appends into buffers sized up front
+// and formats numbers in place.
 func encode(b *gen.Batch) encoded {
 	var c [7]arrayBuilder
+	for i, per := range [7]int{12, 12, 28, 14, 5, 8, 11} { // bytes per element, about
+		c[i].grow(len(b.Customers) * per)
+	}
 	for _, cu := range b.Customers {
 		c[0].text(cu.FirstName)
 		c[1].text(cu.LastName)
@@ -128,9 +188,13 @@ func encode(b *gen.Batch) encoded {
 		c[6].int(cu.CreatedAt.Unix())
 	}
 	var a [2]arrayBuilder
+	a[0].grow(len(b.Accounts) * 10)
+	a[1].grow(len(b.Accounts) * 11)
 	var l [2]arrayBuilder
+	l[0].grow(len(b.Accounts) * 12)
+	l[1].grow(len(b.Accounts) * 12)
 	for _, ac := range b.Accounts {
-		a[0].raw(ac.Balance.String())
+		a[0].cents(ac.Balance)
 		a[1].int(ac.CreatedAt.Unix())
 		for _, h := range ac.Holders {
 			l[0].int(h)
@@ -149,40 +213,40 @@ func encode(b *gen.Batch) encoded {
 
 // arrayBuilder writes a PostgreSQL array literal: {1,2,3} or {"a","b \"c\""}.
 type arrayBuilder struct {
-	sb strings.Builder
-	n  int
+	buf []byte
 }
+
+func (b *arrayBuilder) grow(n int) { b.buf = make([]byte, 0, n+2) }
 
 func (b *arrayBuilder) sep() {
-	if b.n == 0 {
-		b.sb.WriteByte('{')
+	if len(b.buf) == 0 {
+		b.buf = append(b.buf, '{')
 	} else {
-		b.sb.WriteByte(',')
+		b.buf = append(b.buf, ',')
 	}
-	b.n++
 }
 
-func (b *arrayBuilder) raw(s string) { b.sep(); b.sb.WriteString(s) }
+func (b *arrayBuilder) int(v int64) { b.sep(); b.buf = strconv.AppendInt(b.buf, v, 10) }
 
-func (b *arrayBuilder) int(v int64) { b.raw(strconv.FormatInt(v, 10)) }
+func (b *arrayBuilder) cents(c money.Cents) { b.sep(); b.buf = c.Append(b.buf) }
 
 // text quotes every element, so that commas, braces, quotes, backslashes, spaces and the
 // word NULL all arrive as written.
 func (b *arrayBuilder) text(s string) {
 	b.sep()
-	b.sb.WriteByte('"')
+	b.buf = append(b.buf, '"')
 	for i := 0; i < len(s); i++ {
 		if s[i] == '"' || s[i] == '\\' {
-			b.sb.WriteByte('\\')
+			b.buf = append(b.buf, '\\')
 		}
-		b.sb.WriteByte(s[i])
+		b.buf = append(b.buf, s[i])
 	}
-	b.sb.WriteByte('"')
+	b.buf = append(b.buf, '"')
 }
 
 func (b *arrayBuilder) String() string {
-	if b.n == 0 {
+	if len(b.buf) == 0 {
 		return "{}"
 	}
-	return b.sb.String() + "}"
+	return string(append(b.buf, '}'))
 }

@@ -147,11 +147,16 @@ func limitFlags() []ucli.Flag {
 func populateCommand() *ucli.Command {
 	return &ucli.Command{
 		Name: "populate", Usage: "replace the bank with a seeded mock bank, in one transaction",
-		Flags: populateFlags(), OnUsageError: onUsage,
+		Flags: append(populateFlags(), &ucli.BoolFlag{Name: "dry-run",
+			Usage: "make and encode the bank, print what it holds, and load nothing (no database needed)"}),
+		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
 			cfg, workers, err := populateConfig(c)
 			if err != nil {
 				return err
+			}
+			if c.Bool("dry-run") {
+				return dryRun(c, cfg, workers)
 			}
 			return withDB(c, func(db *bank.DB) error {
 				_, err := populate(c, db, cfg, workers, c.App.Writer)
@@ -435,6 +440,26 @@ func call(c *ucli.Context, fn func(*bank.DB) (*result, error)) error {
 	})
 }
 
+// dryRun makes the bank as populate would and prints what it holds: the same line as
+// populate's, with nothing loaded.
+func dryRun(c *ucli.Context, cfg gen.Config, workers int) error {
+	start := time.Now()
+	bar := progressBar(c.App.ErrWriter)
+	s, err := bank.Generate(cfg, workers, bar)
+	if bar != nil {
+		fmt.Fprint(c.App.ErrWriter, "\r\033[K")
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(c.App.Writer, "Made from seed %d, loaded nowhere: %d customers, %d accounts (%d joint), %d holder links, %s in all.\n",
+		cfg.Seed, s.Customers, s.Accounts, s.Joint, s.Links, s.Total); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.ErrWriter, "making took %s\n", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
 // populate loads the bank, prints what it loaded to stdout and how long it took to stderr.
 func populate(c *ucli.Context, db *bank.DB, cfg gen.Config, workers int, stdout io.Writer) (bank.LoadSummary, error) {
 	start := time.Now()
@@ -449,6 +474,9 @@ func populate(c *ucli.Context, db *bank.DB, cfg gen.Config, workers int, stdout 
 	}
 	if note != "" {
 		fmt.Fprintf(c.App.ErrWriter, "client: %s\n", note)
+	}
+	if s.VacuumErr != nil {
+		fmt.Fprintf(c.App.ErrWriter, "client: the new bank is committed; the VACUUM of the old one's rows did not finish (%v), autovacuum will reclaim them\n", s.VacuumErr)
 	}
 	if _, err := fmt.Fprintf(stdout, "Populated from seed %d: %d customers, %d accounts (%d joint), %d holder links, %s in all.\n",
 		cfg.Seed, s.Customers, s.Accounts, s.Joint, s.Links, s.Total); err != nil {

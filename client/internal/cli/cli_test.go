@@ -505,3 +505,27 @@ func shortName(args string) string {
 	}
 	return args
 }
+
+// TestDryRun: populate --dry-run makes the very bank populate loads (the demo's, in
+// testdata/demo.golden) and needs no database to do it.
+func TestDryRun(t *testing.T) {
+	golden, err := os.ReadFile(filepath.Join("testdata", "demo.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var loaded string
+	for _, line := range strings.Split(string(golden), "\n") {
+		if rest, ok := strings.CutPrefix(line, "Populated from seed 42: "); ok {
+			loaded = rest
+		}
+	}
+	if loaded == "" {
+		t.Fatal("demo.golden has no populate line")
+	}
+	for _, workers := range []string{"1", "3"} {
+		r := client(t, "Driver={no such driver}", "populate", "--dry-run", "--workers", workers)
+		if want := "Made from seed 42, loaded nowhere: " + loaded + "\n"; r.code != 0 || r.stdout != want {
+			t.Errorf("--workers %s: exit %d, printed %q, want %q (stderr %q)", workers, r.code, r.stdout, want, r.stderr)
+		}
+	}
+}

@@ -110,6 +110,17 @@ func ParseCents(s string) (Cents, error) {
 // String renders dollars with exactly two decimals, as numeric(15,2) prints them.
 func (c Cents) String() string { return FormatFixed(int64(c), 2) }
 
+// Append appends c as String writes it, without allocating: the bulk load writes millions.
+func (c Cents) Append(b []byte) []byte {
+	u := uint64(c)
+	if c < 0 {
+		b = append(b, '-')
+		u = -u
+	}
+	b = strconv.AppendUint(b, u/100, 10)
+	return append(b, '.', byte('0'+u/10%10), byte('0'+u%10))
+}
+
 // parseSigned is ParseFixed with an optional leading minus sign.
 func parseSigned(s string, places int) (int64, error) {
 	if rest, ok := strings.CutPrefix(s, "-"); ok {

@@ -1,6 +1,7 @@
 package money
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -85,6 +86,19 @@ func FuzzParseCents(f *testing.F) {
 		back, err := ParseCents(c.String())
 		if err != nil || back != c {
 			t.Fatalf("ParseCents(%q) = %d, but %q parses to %d, %v", s, c, c.String(), back, err)
+		}
+	})
+}
+
+// FuzzAppend: Append writes exactly what String does, for every int64 (the bulk load
+// sends one, the rest of the client prints the other).
+func FuzzAppend(f *testing.F) {
+	for _, c := range []int64{0, 5, 10, 99, 100, 12345, -1, -105, math.MaxInt64, math.MinInt64} {
+		f.Add(c)
+	}
+	f.Fuzz(func(t *testing.T, c int64) {
+		if got, want := string(Cents(c).Append([]byte("x"))), "x"+Cents(c).String(); got != want {
+			t.Fatalf("Append(%d) = %q, want %q", c, got, want)
 		}
 	})
 }
