@@ -144,3 +144,7 @@ func Code(err error) string {
 	}
 	return ""
 }
+
+// noResultSet is the driver's answer to a Query whose statement ran and returned no rows
+// (VACUUM, say): success, for a caller that used Query only to be able to cancel it.
+func noResultSet(err error) bool { return err.Error() == "Stmt did not create a result set" }

@@ -67,24 +67,28 @@ func (db *DB) Populate(ctx context.Context, cfg gen.Config, workers int, progres
 		}
 		sum.Committed = time.Now()
 		if sum.Replaced {
-			for _, q := range vacuum {
-				// Through Query, which the driver cancels when ctx ends (Exec it does not).
-				// A statement that ran and returned no rows is, to Query, this one error.
-				rows, err := s.conn.QueryContext(ctx, q)
-				if err == nil {
-					err = rows.Close()
-				} else if err.Error() == "Stmt did not create a result set" {
-					err = nil
-				}
-				if err != nil {
-					sum.VacuumErr = s.mark(translate(err))
-					break
-				}
-			}
+			sum.VacuumErr = s.vacuum(ctx)
 		}
 		return nil
 	})
 	return sum, err
+}
+
+// vacuum runs the statements of vacuum, outside any transaction, until one fails.
+func (s *Session) vacuum(ctx context.Context) error {
+	for _, q := range vacuum {
+		// Through Query, which the driver cancels when ctx ends (Exec it does not).
+		rows, err := s.conn.QueryContext(ctx, q)
+		if err == nil {
+			err = rows.Close()
+		} else if noResultSet(err) {
+			err = nil
+		}
+		if err != nil {
+			return s.mark(translate(err))
+		}
+	}
+	return nil
 }
 
 // load runs in Populate's transaction: load_begin, the batches, load_finish.
