@@ -5,14 +5,13 @@
 -- db/procedures.sql. The test harness and setup.sh's local mode load it the same way.
 --
 -- Exactly three tables: customers, accounts and the many-to-many link between them.
--- Keys and indexes are not declared inline: bank.create_keys() adds them, so that
---   * populate can drop them, bulk-load, and build them once afterwards (as pgbench does);
---   * on Citus, the tables can be distributed first and the foreign keys added after
---     (customers as a reference table; accounts and customer_accounts distributed and
---     co-located by account_id).
+-- The keys of the two large tables are not declared inline: bank.create_keys() adds them,
+-- so that a load can drop them and build them once over the new rows (as pgbench does).
 
 CREATE SCHEMA bank;
 COMMENT ON SCHEMA bank IS 'Fun With Banking: customers, accounts, and who holds which.';
+-- Each function says who may call it (db/procedures.sql grants beside each one).
+ALTER DEFAULT PRIVILEGES IN SCHEMA bank REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 
 -- psql users type top_customers(), not bank.top_customers().
 DO $$
@@ -35,9 +34,15 @@ CREATE TABLE bank.customers (
         'TN', 'TX', 'UT', 'VT', 'VA', 'WA', 'WV', 'WI', 'WY')),
     -- Five digits as text: 02134 is Boston, not 2134.
     zip            text        NOT NULL CHECK (zip ~ '^[0-9]{5}$'),
-    created_at     timestamptz NOT NULL
+    created_at     timestamptz NOT NULL,
+    CONSTRAINT customers_pkey PRIMARY KEY (customer_id),
+    -- Armed by bank.load_begin(), which inserts two rows with the two reserved ids: unless
+    -- bank.load_finish() deletes them, the COMMIT fails and the load changes nothing.
+    CONSTRAINT load_unfinished EXCLUDE USING btree (state WITH =)
+        WHERE (customer_id >= 9223372036854775806) DEFERRABLE INITIALLY DEFERRED
 );
-COMMENT ON TABLE bank.customers IS 'A bank customer. customer_id is assigned by the loader, not a sequence, so a seed always gives the same ids.';
+COMMENT ON TABLE bank.customers IS 'A bank customer. customer_id is assigned by the loader, not a sequence, so a seed '
+    'always gives the same ids; the two largest ids are reserved for bank.load_begin().';
 
 CREATE TABLE bank.accounts (
     account_id bigint        NOT NULL CHECK (account_id > 0),
@@ -45,9 +50,8 @@ CREATE TABLE bank.accounts (
     balance    numeric(15,2) NOT NULL CHECK (balance >= 0 AND balance <> 'NaN'),
     created_at timestamptz   NOT NULL
 )
--- Every transfer rewrites two rows. Room left on each page keeps those updates HOT (the
--- new row version stays on its page, no index entry is added): measured here, 100% of
--- the 269,138 updates of a 15-second bench on a million-customer bank were HOT.
+-- Every transfer rewrites two rows: room left on each page keeps those updates HOT (the
+-- new version stays on its page and adds no index entry).
 WITH (fillfactor = 90);
 COMMENT ON TABLE bank.accounts IS 'An account; balance in dollars, exact to the cent, never negative.';
 
@@ -57,7 +61,7 @@ CREATE TABLE bank.customer_accounts (
 );
 COMMENT ON TABLE bank.customer_accounts IS 'Who holds which account: an account with two or more holders is a joint account.';
 
--- The keys and the one secondary index, in one place for init, populate and Citus.
+-- The keys of accounts and customer_accounts, and the one secondary index.
 CREATE FUNCTION bank.create_keys() RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = bank, pg_temp
@@ -66,7 +70,6 @@ BEGIN
     -- One constraint per statement, and the foreign key to customers before anything
     -- touches accounts: Citus refuses an ADD CONSTRAINT among other subcommands, and a
     -- foreign key to a reference table after a parallel command on a distributed table.
-    ALTER TABLE customers ADD CONSTRAINT customers_pkey PRIMARY KEY (customer_id);
     ALTER TABLE customer_accounts ADD CONSTRAINT customer_accounts_customer_fkey
         FOREIGN KEY (customer_id) REFERENCES customers (customer_id);
     ALTER TABLE accounts ADD CONSTRAINT accounts_pkey PRIMARY KEY (account_id);
@@ -78,52 +81,31 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION bank.create_keys() IS
-    'Adds the primary keys, the foreign keys and the account_id index. Called at init and by bank.load_finish().';
+    'Adds the keys of accounts and customer_accounts and the account_id index. Called at init and by bank.load_finish().';
 
 CREATE FUNCTION bank.drop_keys() RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = bank, pg_temp
 AS $$
 BEGIN
-    -- IF EXISTS: a bank left without its keys (on Citus, a load committed before
-    -- bank.load_finish()) is mended by the next load rather than stuck.
+    -- IF EXISTS: a bank left without its keys (a load that removed bank.load_begin()'s
+    -- guard rows itself and committed) is mended by the next load rather than stuck.
     ALTER TABLE customer_accounts DROP CONSTRAINT IF EXISTS customer_accounts_account_fkey;
     ALTER TABLE customer_accounts DROP CONSTRAINT IF EXISTS customer_accounts_customer_fkey;
     ALTER TABLE customer_accounts DROP CONSTRAINT IF EXISTS customer_accounts_pkey;
     DROP INDEX IF EXISTS customer_accounts_account_id_idx;
     ALTER TABLE accounts DROP CONSTRAINT IF EXISTS accounts_pkey;
-    ALTER TABLE customers DROP CONSTRAINT IF EXISTS customers_pkey;
 END
 $$;
 COMMENT ON FUNCTION bank.drop_keys() IS
     'Drops what bank.create_keys() adds. Called by bank.load_begin(), inside the load transaction.';
 
--- Whether this bank is laid out on Citus (db/citus/distribute.sql has run): the few
--- functions that must act differently there ask this. Dynamic SQL, because Citus's catalog
--- does not exist on a plain PostgreSQL.
-CREATE FUNCTION bank.on_citus() RETURNS boolean
-LANGUAGE plpgsql STABLE
-SET search_path = bank, pg_temp
-AS $$
-DECLARE
-    v_distributed boolean;
-BEGIN
-    IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
-        RETURN false;
-    END IF;
-    EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1)'
-        INTO v_distributed USING 'bank.accounts'::regclass;
-    RETURN v_distributed;
-END
-$$;
-COMMENT ON FUNCTION bank.on_citus() IS
-    'True when bank.accounts is a Citus distributed table (db/citus/distribute.sql has run).';
-
 SELECT bank.create_keys();
 
 -- bank_reader may read the bank and call the reports, audit and profile functions, but never
--- move money: db/procedures.sql grants it EXECUTE on those alone. Roles belong to the whole
--- cluster, so a second bank database on the same server finds it already there.
+-- move money: db/procedures.sql grants it EXECUTE on those alone, as functions are not
+-- executable by everyone here. Roles belong to the whole cluster, so a second bank database
+-- on the same server finds it already there.
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'bank_reader') THEN

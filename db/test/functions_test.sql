@@ -20,12 +20,16 @@ SELECT pg_temp.throws('SELECT * FROM bank.robinhood()', 'BK006', 'robinhood refu
 ROLLBACK;
 
 BEGIN;
--- load_begin, then load_finish: empty tables with every key back, and the old bank is
--- restored by the ROLLBACK at the end.
-SET LOCAL bank.loading = on; -- what load_begin() on Citus wants: proof of a transaction block
+-- Writers wait until the ROLLBACK at the end, which restores the bank; on Citus, this is
+-- also what lets the reports below read it at READ COMMITTED.
+LOCK TABLE bank.customers, bank.accounts, bank.customer_accounts IN SHARE MODE;
+-- load_begin, then load_finish: empty tables with every key back.
+SELECT pg_temp.throws('SELECT bank.load_finish()', 'BK007', 'load_finish without load_begin');
+SELECT pg_temp.empty_bank();
 SELECT bank.load_begin();
 -- Over a bank it says 'on' (TestRepopulateLeavesNoDeadRows), and its caller VACUUMs after the COMMIT.
 SELECT pg_temp.is(current_setting('bank.load_replaced'), 'off', 'load_begin over empty tables sets bank.load_replaced off');
+SELECT pg_temp.throws('SELECT bank.load_begin()', 'BK007', 'load_begin twice in one transaction');
 SELECT bank.load_finish();
 SELECT pg_temp.is((SELECT count(*) FROM pg_constraint WHERE contype IN ('p', 'f')
                    AND conrelid IN ('bank.customers'::regclass, 'bank.accounts'::regclass, 'bank.customer_accounts'::regclass))::text,

@@ -38,12 +38,12 @@ func citusLayout(t *testing.T, c *pgtest.Server) {
 		}
 		out, err := server.Psql(name, "-A", "-t", "-c",
 			`SELECT logicalrelid::text || ':' || partmethod::text FROM pg_dist_partition ORDER BY 1`, "-c",
-			`SELECT 'volatile readers: ' || count(*) FROM pg_proc WHERE pronamespace = 'bank'::regnamespace AND provolatile = 'v' AND proname IN ('top_states', 'ranked_customers', 'top_customers', 'bottom_customers', 'audit', 'balances', 'profile', 'profile_accounts_per_customer')`, "-c",
+			`SELECT 'readers as the owner: ' || count(*) FROM pg_proc WHERE pronamespace = 'bank'::regnamespace AND prosecdef AND proname IN ('top_states', 'ranked_customers', 'top_customers', 'bottom_customers', 'audit', 'balances', 'profile', 'profile_states', 'profile_accounts_per_customer')`, "-c",
 			`SELECT 'bank_reader reads at ' || array_to_string(setconfig, ',') FROM pg_db_role_setting WHERE setrole = 'bank_reader'::regrole AND setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())`)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := "accounts:h\ncustomer_accounts:h\ncustomers:n\nvolatile readers: 8\nbank_reader reads at default_transaction_isolation=repeatable read\n"
+		want := "accounts:h\ncustomer_accounts:h\ncustomers:n\nreaders as the owner: 9\nbank_reader reads at default_transaction_isolation=repeatable read\n"
 		if out != want {
 			t.Fatalf("distributed tables:\n%s\nwant\n%s", out, want)
 		}
@@ -56,6 +56,10 @@ func citusLayout(t *testing.T, c *pgtest.Server) {
 	t.Run("same as one node", func(t *testing.T) { sameAsSingleNode(t, single, c) })
 	t.Run("a reader holds no writer", readerHoldsNoWriter)
 	t.Run("robinhood plans on a snapshot", robinhoodOnSnapshot)
+	t.Run("isolation", TestIsolation)
+	t.Run("reads by every route", readsByEveryRoute)
+	t.Run("reads across a worker's restart", readsAcrossWorkerRestart)
+	t.Run("reads beside an unrecovered commit", readsBesideUnrecoveredCommit)
 }
 
 // robinhoodOnSnapshot: on Citus, a Robinhood plans in a consistent snapshot of every node
@@ -142,6 +146,11 @@ func readerHoldsNoWriter(t *testing.T) {
 		"-c", "SELECT * FROM bank.audit()")
 	if err == nil || !strings.Contains(out, "REPEATABLE READ") {
 		t.Fatalf("bank_reader at READ COMMITTED should be refused (BK009): %v\n%s", err, out)
+	}
+	out, err = server.Psql(name, "-c", "SET ROLE bank_reader", "-c", "SET default_transaction_isolation = 'read committed'",
+		"-c", "SET bank.snapshot = 'open'", "-c", "SELECT * FROM bank.audit()")
+	if err == nil || !strings.Contains(out, "REPEATABLE READ") {
+		t.Fatalf("no setting lets bank_reader read at READ COMMITTED (BK009): %v\n%s", err, out)
 	}
 }
 

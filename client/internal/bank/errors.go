@@ -70,6 +70,9 @@ func translate(err error) error {
 		return &Error{Code: d.State, Message: "the statement was cancelled (pg_cancel_backend, or an interrupt): " + msg}
 	case d.State == "55P03":
 		return &Error{Code: d.State, Message: "gave up waiting for a lock (lock timeout): " + msg}
+	case d.State == "23P01" && strings.Contains(msg, "load_unfinished"):
+		return &Error{Code: d.State, Message: "a load begun with bank.load_begin() must end with bank.load_finish() " +
+			"before COMMIT; nothing was changed"}
 	}
 	return &Error{Code: d.State, Message: msg}
 }

@@ -93,10 +93,6 @@ func (s *Session) vacuum(ctx context.Context) error {
 
 // load runs in Populate's transaction: load_begin, the batches, load_finish.
 func load(ctx context.Context, tx *sql.Tx, cfg gen.Config, workers int, sum *LoadSummary, progress func(done, total int, loaded LoadSummary)) error {
-	// The setting is what bank.load_begin() on Citus takes for proof of a transaction block.
-	if _, err := tx.ExecContext(ctx, "SELECT set_config('bank.loading', 'on', true)"); err != nil {
-		return err
-	}
 	if _, err := tx.ExecContext(ctx, "SELECT bank.load_begin()"); err != nil {
 		return err
 	}

@@ -111,7 +111,7 @@ func robinhoodUnderTransferFlood(t *testing.T, margin, tries int) {
 			var err error
 			r.XID, err = s.write(ctx, func(tx *sql.Tx) error {
 				rows, err := tx.QueryContext(ctx, `SELECT from_customer, from_account, to_customer, to_account, amount::text
-					FROM bank.robinhood_run(10, 10, ?, ?)`, margin, tries)
+					FROM bank.robinhood_run(10, 10, ?, ?)`, 20+margin, tries)
 				if err != nil {
 					return err
 				}

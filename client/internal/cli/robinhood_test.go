@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // session is a psql session held open on its standard input: what a second user does
@@ -75,7 +74,7 @@ func TestRobinhoodCorrects(t *testing.T) {
 	before := psqlCSV(t, db)("SELECT total_balance FROM bank.audit()")
 	// An account the plan will move: the first of those it claims.
 	target := strings.TrimSpace(psqlCSV(t, db)(
-		"SELECT accounts[1] FROM bank.robinhood_plan(10, 10, NULL, NULL, NULL, NULL, NULL, NULL, 1020)"))
+		"SELECT (bank.robinhood_plan(10, 10, 1020)).accounts[1]"))
 	// Another user writes it and holds the row until the Robinhood waits for it.
 	other := openSession(t, db, "BEGIN; UPDATE bank.accounts SET balance = balance WHERE account_id = "+target+";")
 	wait := startClient(t, d, "call", "robinhood")
@@ -92,8 +91,9 @@ func TestRobinhoodCorrects(t *testing.T) {
 
 // TestRobinhoodBesideVacuum: a VACUUM holds SHARE UPDATE EXCLUSIVE on accounts (an
 // anti-wraparound autovacuum too, and never yields it). Robinhood's usual path does not
-// conflict with it; its last resort, the lock on the accounts, waits for it without ever
-// holding transfers in the queue behind its own request.
+// conflict with it. Its last resort, EXCLUSIVE on the accounts, waits for it as any lock
+// does, in the queue the deadlock detector sees, and transfers that come after queue behind
+// it; all go on once the VACUUM ends.
 func TestRobinhoodBesideVacuum(t *testing.T) {
 	d, balances := moneyBank(t)
 	db := dsnDatabase(d)
@@ -104,18 +104,19 @@ func TestRobinhoodBesideVacuum(t *testing.T) {
 		t.Fatalf("robinhood beside a VACUUM: exit %d\n%s", r.code, r.stderr)
 	}
 
-	// No tries: straight to the lock, which must wait for the VACUUM.
+	// No tries: straight to the lock, which waits for the VACUUM; a transfer after it waits too.
 	locked := openSession(t, db, "SET application_name = 'locked robinhood'; SET lock_timeout = '60s';"+
-		" BEGIN; SELECT count(*) FROM bank.robinhood_run(10, 10, 1000, 0); SELECT current_setting('bank.robinhood_path'); COMMIT;")
-	waitFor(t, d, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'locked robinhood' AND state = 'active'")
-	time.Sleep(300 * time.Millisecond) // several of its tries
-	transfersPass(t, d, balances, "while Robinhood waits for the VACUUM")
-	if out, _ := server.Psql(db, "-A", "-t", "-c", "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'locked robinhood' AND state = 'active'"); strings.TrimSpace(out) != "1" {
-		t.Fatal("the locked Robinhood did not wait for the VACUUM")
-	}
+		" BEGIN; SELECT count(*) FROM bank.robinhood_run(10, 10, 1020, 0); SELECT current_setting('bank.robinhood_path'); COMMIT;")
+	waitFor(t, d, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'locked robinhood' AND wait_event_type = 'Lock'")
+	before := balances()
+	transfer := startClient(t, d, "call", "transfer", "--from", "1", "--to", "2", "--amount", "0.01")
+	waitFor(t, d, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'bank-client' AND wait_event_type = 'Lock'")
 	vacuum.send("COMMIT;")
 	if err := locked.close(); err != nil || !strings.Contains(locked.out.String(), "locked, 1 ranking(s), 1 plan(s)") {
 		t.Fatalf("the locked Robinhood: %v\n%s", err, locked.out.String())
+	}
+	if r := transfer(); r.code != 0 || balances() == before {
+		t.Fatalf("the transfer queued behind the Robinhood: exit %d: %s", r.code, r.stderr)
 	}
 }
 

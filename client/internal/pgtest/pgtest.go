@@ -58,6 +58,9 @@ func (s *Server) Layout() string {
 // Citus reports whether the server is a Citus coordinator.
 func (s *Server) Citus() bool { return len(s.workers) > 0 }
 
+// Workers are a Citus coordinator's workers (none on one node).
+func (s *Server) Workers() []*Server { return s.workers }
+
 // RepoRoot is the folder holding go.mod, found from this source file.
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
@@ -188,8 +191,13 @@ func (s *Server) Stop() {
 // Psql runs psql against database db with ON_ERROR_STOP, as the entrypoint does, and
 // returns what it printed.
 func (s *Server) Psql(db string, args ...string) (string, error) {
+	return s.PsqlAs("postgres", db, args...)
+}
+
+// PsqlAs is Psql logged in as user.
+func (s *Server) PsqlAs(user, db string, args ...string) (string, error) {
 	base := []string{"-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", strconv.Itoa(s.Port),
-		"-U", "postgres", "--no-password", "-d", db}
+		"-U", user, "--no-password", "-d", db}
 	cmd := exec.Command(filepath.Join(s.BinDir, "psql"), append(base, args...)...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
