@@ -33,6 +33,7 @@ type Server struct {
 	// On a Citus cluster, the server is its coordinator and these are its workers; every
 	// database is made on all of them and distributed by db/citus/distribute.sql.
 	workers []*Server
+	options string // the server's command-line options, for a start after a stop
 	// inMetadata: the coordinator registers itself (citus_set_coordinator_host) before the
 	// workers, as Citus's multi-node guide and managed Citus set a cluster up; it then holds
 	// a copy of every reference table.
@@ -137,10 +138,10 @@ func start(options ...string) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
+		s.options = fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories=%s "+
+			"-c fsync=off -c full_page_writes=off -c max_connections=200 %s", s.Port, dir, strings.Join(options, " "))
 		_, err = s.server("pg_ctl", "-D", s.dataDir(), "-l", filepath.Join(dir, "server.log"), "-w", "-t", "60",
-			"-o", fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories=%s "+
-				"-c fsync=off -c full_page_writes=off -c max_connections=200 %s", s.Port, dir, strings.Join(options, " ")),
-			"start")
+			"-o", s.options, "start")
 		if err == nil {
 			return s, nil
 		}
@@ -155,7 +156,10 @@ func (s *Server) dataDir() string { return filepath.Join(s.dir, "data") }
 
 // server runs one of PostgreSQL's programs, as the postgres user when we are root.
 func (s *Server) server(prog string, args ...string) (string, error) {
-	path := filepath.Join(s.BinDir, prog)
+	path := prog
+	if !filepath.IsAbs(prog) {
+		path = filepath.Join(s.BinDir, prog)
+	}
 	var cmd *exec.Cmd
 	if s.asUser != "" {
 		cmd = exec.Command("runuser", append([]string{"-u", s.asUser, "--", path}, args...)...)
@@ -168,6 +172,46 @@ func (s *Server) server(prog string, args ...string) (string, error) {
 		return out.String(), fmt.Errorf("pgtest: %s %s: %v\n%s", prog, strings.Join(args, " "), err, out.String())
 	}
 	return out.String(), nil
+}
+
+// StartAtXid starts a cluster whose next transaction id is xid (32 bits, epoch 0), so that
+// a test can cross 32-bit wraparound within a few thousand transactions. Every row is
+// frozen first, as a real cluster's would be long before; autovacuum is off, so that only
+// the test assigns transaction ids.
+func StartAtXid(xid uint32) (*Server, error) {
+	s, err := start("-c autovacuum=off")
+	if err != nil {
+		return nil, err
+	}
+	freeze := func(db string) error {
+		_, err := s.Psql(db, "-c", "VACUUM (FREEZE)")
+		return err
+	}
+	if _, err := s.Psql("postgres", "-c", "ALTER DATABASE template0 ALLOW_CONNECTIONS true"); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	for _, db := range []string{"postgres", "template0", "template1"} {
+		if err := freeze(db); err != nil {
+			s.Stop()
+			return nil, err
+		}
+	}
+	x := strconv.FormatUint(uint64(xid), 10)
+	steps := [][]string{
+		{"pg_ctl", "-D", s.dataDir(), "-w", "stop"},
+		{"pg_resetwal", "-x", x, "-u", x, "-D", s.dataDir()},
+		// The commit log segment that holds xid (pg_resetwal makes none): 32 pages of 32,768 ids.
+		{"/usr/bin/dd", "if=/dev/zero", fmt.Sprintf("of=%s/pg_xact/%04X", s.dataDir(), xid/1048576), "bs=262144", "count=1"},
+		{"pg_ctl", "-D", s.dataDir(), "-l", filepath.Join(s.dir, "server.log"), "-w", "-o", s.options, "start"},
+	}
+	for _, step := range steps {
+		if _, err := s.server(step[0], step[1:]...); err != nil {
+			s.Stop()
+			return nil, err
+		}
+	}
+	return s, nil
 }
 
 // Restart restarts the server with pg_ctl's shutdown mode ("fast" or "immediate"), as an
