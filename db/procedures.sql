@@ -36,9 +36,11 @@ BEGIN
         FROM pg_catalog.pg_proc p
         JOIN (VALUES
             ('top_states', 'TABLE(state character, customers bigint, avg_balance numeric)'),
-            ('ranked_customers', 'TABLE(customer_id bigint, first_name text, last_name text, state character, accounts integer, total_balance numeric)'),
-            ('top_customers', 'TABLE(customer_id bigint, first_name text, last_name text, state character, accounts integer, total_balance numeric)'),
-            ('bottom_customers', 'TABLE(customer_id bigint, first_name text, last_name text, state character, accounts integer, total_balance numeric)'),
+            ('ranked_customers', 'SETOF bank.ranked_customer'),
+            ('top_customers', 'SETOF bank.ranked_customer'),
+            ('bottom_customers', 'SETOF bank.ranked_customer'),
+            ('robinhood', 'SETOF bank.move'),
+            ('robinhood_run', 'SETOF bank.move'),
             ('audit', 'TABLE(customers bigint, accounts bigint, links bigint, total_balance numeric, negative_balances bigint)')
         ) AS w(name, result) ON w.name = p.proname
         WHERE p.pronamespace = 'bank'::regnamespace AND pg_catalog.pg_get_function_result(p.oid) <> w.result
@@ -61,6 +63,11 @@ BEGIN
     CREATE TYPE bank.plan AS (ranking bank.ranking, from_customer bigint[], from_account bigint[],
                               to_customer bigint[], to_account bigint[], amount numeric[],
                               accounts bigint[], versions xid[], snapshot text);
+    -- A row of top_customers and bottom_customers, and one of Robinhood's movements.
+    CREATE TYPE bank.ranked_customer AS (customer_id bigint, first_name text, last_name text, state char(2),
+                                         accounts integer, total_balance numeric);
+    CREATE TYPE bank.move AS (from_customer bigint, from_account bigint, to_customer bigint, to_account bigint,
+                              amount numeric(15,2));
 EXCEPTION WHEN duplicate_object THEN
     NULL;
 END
@@ -176,12 +183,10 @@ GRANT EXECUTE ON FUNCTION bank.top_states(integer) TO bank_reader;
 
 -- One ranking of customers by total balance, behind top_customers and bottom_customers.
 CREATE OR REPLACE FUNCTION bank.ranked_customers(p_limit integer, p_richest_first boolean)
-RETURNS TABLE (customer_id bigint, first_name text, last_name text, state char(2),
-               accounts integer, total_balance numeric)
+RETURNS SETOF bank.ranked_customer
 LANGUAGE plpgsql STABLE
 SET search_path = bank, pg_temp
 AS $$
-#variable_conflict use_column
 BEGIN
     PERFORM check_limit(p_limit);
     IF p_richest_first IS NULL THEN
@@ -203,8 +208,7 @@ COMMENT ON FUNCTION bank.ranked_customers(integer, boolean) IS
 GRANT EXECUTE ON FUNCTION bank.ranked_customers(integer, boolean) TO bank_reader;
 
 CREATE OR REPLACE FUNCTION bank.top_customers(p_limit integer DEFAULT 10)
-RETURNS TABLE (customer_id bigint, first_name text, last_name text, state char(2),
-               accounts integer, total_balance numeric)
+RETURNS SETOF bank.ranked_customer
 LANGUAGE plpgsql STABLE
 SET search_path = bank, pg_temp
 AS $$
@@ -218,8 +222,7 @@ COMMENT ON FUNCTION bank.top_customers(integer) IS
 GRANT EXECUTE ON FUNCTION bank.top_customers(integer) TO bank_reader;
 
 CREATE OR REPLACE FUNCTION bank.bottom_customers(p_limit integer DEFAULT 10)
-RETURNS TABLE (customer_id bigint, first_name text, last_name text, state char(2),
-               accounts integer, total_balance numeric)
+RETURNS SETOF bank.ranked_customer
 LANGUAGE plpgsql STABLE
 SET search_path = bank, pg_temp
 AS $$
@@ -367,27 +370,33 @@ COMMENT ON FUNCTION bank.rank_holders(integer) IS
 -- decides who gives and who receives. Only holders of accounts written since the ranking
 -- are looked at, and of those only the ones whose bounds say they might now be among the
 -- p_count richest or 2 x p_count poorest get their totals afresh. Links do not change
--- meanwhile: bank.robinhood() holds customer_accounts against writers.
+-- meanwhile: bank.robinhood_run() holds customer_accounts against writers.
 CREATE OR REPLACE FUNCTION bank.rerank_holders(p_ranking bank.ranking, p_count integer) RETURNS bank.ranking
 LANGUAGE plpgsql STABLE
 SET search_path = bank, pg_temp
 AS $$
 DECLARE
     v_written  bigint[];
+    v_holders  bigint[];  -- the holders of the accounts written since the ranking...
+    v_balances numeric[]; -- ...and, for each, what those accounts hold now
     v_everyone constant boolean := cardinality(p_ranking.ids) >= p_ranking.holders;
     v_kept     ranking;
-    v_donor    numeric;  -- the p_count-th richest total among the kept, now
-    v_receiver numeric;  -- the (2 x p_count)-th poorest
+    v_donor    numeric;   -- the p_count-th richest total among the kept, now
+    v_receiver numeric;   -- the (2 x p_count)-th poorest
     v_ranking  ranking;
 BEGIN
     -- Written since: a row version whose xmin is no older than p_ranking.since (age()
     -- compares 32-bit ids across wraparound; younger ids, this transaction's own among
     -- them, have negative ages). A row frozen over 2^31 ids ago can pass too: that costs a
     -- look at its holders and changes nothing.
-    SELECT array_agg(a.account_id) INTO v_written
-    FROM accounts a
-    WHERE age(a.xmin) <= age(p_ranking.since);
-    v_kept := refresh_totals(p_ranking, v_written, NULL, NULL);
+    SELECT array_agg(a.account_id) INTO v_written FROM accounts a WHERE age(a.xmin) <= age(p_ranking.since);
+    SELECT array_agg(h.customer_id), array_agg(h.balances) INTO v_holders, v_balances
+    FROM (SELECT ca.customer_id, sum(a.balance) AS balances
+          FROM unnest(v_written) AS w(account_id)
+          JOIN customer_accounts ca ON ca.account_id = w.account_id
+          JOIN accounts a ON a.account_id = w.account_id
+          GROUP BY ca.customer_id) h;
+    v_kept := refresh_totals(p_ranking, v_holders, v_balances, NULL, NULL);
     SELECT (array_agg(k.total ORDER BY k.total DESC, k.customer_id))[p_count],
            (array_agg(k.total ORDER BY k.total, k.customer_id))[2 * p_count]
     INTO v_donor, v_receiver
@@ -396,7 +405,7 @@ BEGIN
                            OR p_ranking.upper >= v_donor OR p_ranking.lower <= v_receiver) THEN
         RETURN NULL; -- transfers drained an end of the ranking: rank the whole bank again
     END IF;
-    v_ranking := refresh_totals(v_kept, v_written, v_donor, v_receiver);
+    v_ranking := refresh_totals(v_kept, v_holders, v_balances, v_donor, v_receiver);
     v_ranking.since := (pg_snapshot_xmin(pg_current_snapshot())::text::numeric % 4294967296)::text::xid;
     RETURN v_ranking;
 END
@@ -405,12 +414,12 @@ COMMENT ON FUNCTION bank.rerank_holders(bank.ranking, integer) IS
     'A kept ranking corrected for the accounts written since its snapshot, or NULL when it no longer decides '
     'who gives and who receives.';
 
--- Contract: p_ranking with the totals of its kept holders that hold a written account taken
--- afresh. With p_donor and p_receiver, also every other holder of a written account whose
--- total might reach p_donor or fall to p_receiver (the written accounts alone bound it: it
--- held at most p_ranking.upper before them, and holds at least their balances); the holders
--- left out widen the bounds by what they might hold.
-CREATE OR REPLACE FUNCTION bank.refresh_totals(p_ranking bank.ranking, p_written bigint[],
+-- Contract: p_ranking with the totals of its kept holders among p_holders (the holders of
+-- written accounts, p_balances what those accounts hold now) taken afresh. With p_donor and
+-- p_receiver, also every other of p_holders whose total might reach p_donor or fall to
+-- p_receiver (it held at most p_ranking.upper before, and holds at least p_balances now);
+-- the ones left out widen the bounds by what they might hold.
+CREATE OR REPLACE FUNCTION bank.refresh_totals(p_ranking bank.ranking, p_holders bigint[], p_balances numeric[],
                                                p_donor numeric, p_receiver numeric) RETURNS bank.ranking
 LANGUAGE plpgsql STABLE
 SET search_path = bank, pg_temp
@@ -418,35 +427,32 @@ AS $$
 DECLARE
     v_ranking ranking := p_ranking;
 BEGIN
-    WITH written AS MATERIALIZED (
-        SELECT ca.customer_id, sum(a.balance) AS balances
-        FROM customer_accounts ca JOIN accounts a ON a.account_id = ca.account_id
-        WHERE ca.account_id = ANY (p_written)
-        GROUP BY ca.customer_id
-    ), kept AS (
+    WITH kept AS (
         SELECT k.customer_id, k.total FROM unnest(p_ranking.ids, p_ranking.totals) AS k(customer_id, total)
-    ), outside AS (
-        SELECT w.*, w.customer_id = ANY (p_ranking.ids) AS kept,
-               p_ranking.upper + w.balances >= p_donor OR w.balances <= p_receiver AS near
-        FROM written w
+    ), written AS MATERIALIZED (
+        SELECT w.customer_id, w.balances, k.customer_id IS NOT NULL AS kept,
+               coalesce(p_ranking.upper + w.balances >= p_donor OR w.balances <= p_receiver, false) AS near
+        FROM unnest(p_holders, p_balances) AS w(customer_id, balances)
+        LEFT JOIN kept k ON k.customer_id = w.customer_id
     ), afresh AS (
         SELECT t.customer_id, t.total FROM customer_totals t
-        WHERE t.customer_id = ANY ((SELECT array_agg(o.customer_id) FROM outside o WHERE o.kept OR o.near)::bigint[])
+        WHERE t.customer_id = ANY ((SELECT array_agg(w.customer_id) FROM written w WHERE w.kept OR w.near)::bigint[])
     ), ranked AS (
         SELECT k.customer_id, coalesce(f.total, k.total) AS total
         FROM kept k LEFT JOIN afresh f ON f.customer_id = k.customer_id
         UNION ALL
-        SELECT f.customer_id, f.total FROM afresh f WHERE f.customer_id <> ALL (p_ranking.ids)
+        SELECT f.customer_id, f.total FROM afresh f WHERE NOT EXISTS (SELECT FROM kept k WHERE k.customer_id = f.customer_id)
     )
     SELECT array_agg(r.customer_id ORDER BY r.customer_id), array_agg(r.total ORDER BY r.customer_id),
-           least(p_ranking.lower, (SELECT min(o.balances) FROM outside o WHERE NOT o.kept AND NOT o.near)),
-           greatest(p_ranking.upper, p_ranking.upper + (SELECT max(o.balances) FROM outside o WHERE NOT o.kept AND NOT o.near))
+           least(p_ranking.lower, (SELECT min(w.balances) FROM written w WHERE NOT w.kept AND NOT w.near AND p_donor IS NOT NULL)),
+           greatest(p_ranking.upper, p_ranking.upper + (SELECT max(w.balances) FROM written w
+                                                        WHERE NOT w.kept AND NOT w.near AND p_donor IS NOT NULL))
     INTO v_ranking.ids, v_ranking.totals, v_ranking.lower, v_ranking.upper
     FROM ranked r;
     RETURN v_ranking;
 END
 $$;
-COMMENT ON FUNCTION bank.refresh_totals(bank.ranking, bigint[], numeric, numeric) IS
+COMMENT ON FUNCTION bank.refresh_totals(bank.ranking, bigint[], numeric[], numeric, numeric) IS
     'A step of bank.rerank_holders(): the ranking with the totals of the holders of written accounts that '
     'might matter taken afresh, and bounds widened for the others.';
 
@@ -630,12 +636,10 @@ COMMENT ON FUNCTION bank.apply_moves(bank.plan) IS
 -- p_keep: the holders kept at each end of a ranking for a correction; p_tries: the plans
 -- that may lose an account to a transfer before transfers are held off for one.
 CREATE OR REPLACE FUNCTION bank.robinhood_run(p_percent numeric, p_count integer, p_keep integer, p_tries integer)
-RETURNS TABLE (from_customer bigint, from_account bigint, to_customer bigint, to_account bigint,
-               amount numeric(15,2))
+RETURNS SETOF bank.move
 LANGUAGE plpgsql VOLATILE
 SET search_path = bank, pg_temp
 AS $$
-#variable_conflict use_column
 DECLARE
     v_plan     plan;
     v_plans    integer := 0;
@@ -685,8 +689,7 @@ COMMENT ON FUNCTION bank.robinhood_run(numeric, integer, integer, integer) IS
     'transfers are held off for one. bank.robinhood() calls it with 2 x count + 1,000 and 3.';
 
 CREATE OR REPLACE FUNCTION bank.robinhood(p_percent numeric DEFAULT 10, p_count integer DEFAULT 10)
-RETURNS TABLE (from_customer bigint, from_account bigint, to_customer bigint, to_account bigint,
-               amount numeric(15,2))
+RETURNS SETOF bank.move
 LANGUAGE plpgsql VOLATILE
 SET search_path = bank, pg_temp
 AS $$
