@@ -226,8 +226,11 @@ func Run(ctx context.Context, db *bank.DB, cfg Config, progress func(Progress, I
 		go func() { defer readers.Done(); s.reader(readCtx) }()
 	}
 	done := make(chan struct{})
+	var printer sync.WaitGroup
 	if progress != nil {
+		printer.Add(1)
 		go func() {
+			defer printer.Done()
 			tick := time.NewTicker(cfg.Interval)
 			defer tick.Stop()
 			seen, from := 0, time.Duration(0)
@@ -256,6 +259,7 @@ func Run(ctx context.Context, db *bank.DB, cfg Config, progress func(Progress, I
 	stopReaders()
 	readers.Wait()
 	close(done)
+	printer.Wait() // no progress line after the report
 
 	r := &Report{
 		Config: cfg, Interrupted: ctx.Err() != nil,
