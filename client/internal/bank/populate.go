@@ -39,8 +39,8 @@ type LoadSummary struct {
 	// reclaimed. VacuumErr is that VACUUM's failure; the new bank is committed either way.
 	Replaced  bool
 	VacuumErr error
-	// Committed is when the load's COMMIT returned, before that VACUUM.
-	Committed time.Time
+	// CommittedAt is when the load's COMMIT returned, before that VACUUM.
+	CommittedAt time.Time
 }
 
 // vacuum reclaims a replaced bank's rows once the load has committed. The load DELETEs
@@ -65,7 +65,7 @@ func (db *DB) Populate(ctx context.Context, cfg gen.Config, workers int, progres
 		if _, err := s.write(ctx, func(tx *sql.Tx) error { return load(ctx, tx, cfg, workers, &sum, progress) }); err != nil {
 			return err
 		}
-		sum.Committed = time.Now()
+		sum.CommittedAt = time.Now()
 		if sum.Replaced {
 			sum.VacuumErr = s.vacuum(ctx)
 		}

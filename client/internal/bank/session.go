@@ -20,7 +20,7 @@ import (
 type Session struct {
 	conn    *sql.Conn
 	retries int64
-	move    *sql.Stmt // prepared on first use: one round trip a Move after that
+	quick   *sql.Stmt // QuickTransfer's, prepared on first use: one round trip a call after that
 	broken  bool      // the connection was lost: see Close
 }
 
@@ -42,8 +42,8 @@ func (s *Session) Close() error {
 		s.conn.Raw(func(any) error { return driver.ErrBadConn }) // database/sql discards it
 		return s.conn.Close()
 	}
-	if s.move != nil {
-		s.move.Close()
+	if s.quick != nil {
+		s.quick.Close()
 	}
 	return s.conn.Close()
 }
@@ -88,7 +88,7 @@ func (s *Session) retry(ctx context.Context, fn func() error) error {
 }
 
 // Transfer calls bank.transfer(from, to, amount) in a transaction of its own, and returns
-// the new balances and the transaction's id. Unlike Move, it can say what became of the
+// the new balances and the transaction's id. Unlike QuickTransfer, it can say what became of the
 // money whatever happens (see write): moved, not moved, or in doubt with the id.
 func (s *Session) Transfer(ctx context.Context, from, to int64, amount money.Cents) (TransferResult, string, error) {
 	var r TransferResult
@@ -104,27 +104,26 @@ func (s *Session) Transfer(ctx context.Context, from, to int64, amount money.Cen
 	return r, xid, err
 }
 
-// Move is Transfer for a caller that needs only whether the money moved: bank.transfer
-// through Exec, which reads no columns. The ODBC driver describes and binds every column
-// of a query's result on every call, and that is a fifth of a small transfer's cost in
-// the client.
-func (s *Session) Move(ctx context.Context, from, to int64, amount money.Cents) error {
-	if s.move == nil {
+// QuickTransfer is Transfer for a caller that needs only whether the money moved: one
+// prepared Exec in autocommit, which reads no columns (the driver binds every column of a
+// query's result on every call).
+func (s *Session) QuickTransfer(ctx context.Context, from, to int64, amount money.Cents) error {
+	if s.quick == nil {
 		st, err := s.conn.PrepareContext(ctx, `SELECT bank.transfer(?, ?, ?::numeric)`)
 		if err != nil {
 			return s.mark(translate(err))
 		}
-		s.move = st
+		s.quick = st
 	}
 	err := s.retry(ctx, func() error {
-		_, err := s.move.ExecContext(ctx, from, to, amount)
+		_, err := s.quick.ExecContext(ctx, from, to, amount)
 		return translate(err)
 	})
 	return s.mark(err)
 }
 
 // InDoubtError is a connection lost while COMMIT was on its way: the transaction may have
-// committed or not. Outcome(XID), on another connection, tells which.
+// committed or not. TxStatus(XID), on another connection, tells which.
 type InDoubtError struct {
 	XID string
 	Err error
@@ -144,7 +143,7 @@ var ErrInterrupted = errors.New("interrupted before COMMIT: rolled back, nothing
 //     transaction rolls back (ErrInterrupted).
 //   - Once COMMIT is sent it is never cancelled: the caller waits for its answer.
 //   - The transaction's id is read just before COMMIT, so that an answer lost with the
-//     connection can be asked for on another one (Outcome). It is read last because a
+//     connection can be asked for on another one (TxStatus). It is read last because a
 //     transaction's own id holds back the snapshots it takes (bank.robinhood reads them).
 //
 // The transaction itself is begun without ctx: database/sql would roll it back from
@@ -230,27 +229,42 @@ func (s *Session) Robinhood(ctx context.Context, percent string, count int) (Rob
 	return run, err
 }
 
-// Outcome asks how transaction xid ended: "committed", "aborted", or "unknown" when the
-// server cannot tell or cannot be asked. A transaction whose connection just died may
-// still be finishing on its backend, so "in progress" is asked again, for a while.
-func (s *Session) Outcome(ctx context.Context, xid string) string {
-	for range 100 {
-		var status string
+// TxStatus is how a transaction ended, in pg_xact_status's words.
+type TxStatus string
+
+const (
+	TxCommitted TxStatus = "committed"
+	TxAborted   TxStatus = "aborted"
+	TxUnknown   TxStatus = "unknown" // the server cannot tell, or cannot be asked
+	txRunning   TxStatus = "in progress"
+)
+
+// Asking again for a transaction still in progress: one whose connection just died may
+// still be finishing on its backend.
+const (
+	txStatusTries = 100
+	txStatusEvery = 50 * time.Millisecond
+)
+
+// TxStatus asks how transaction xid ended.
+func (s *Session) TxStatus(ctx context.Context, xid string) TxStatus {
+	for range txStatusTries {
+		var status TxStatus
 		err := s.conn.QueryRowContext(ctx, `SELECT coalesce(pg_xact_status(?::xid8), 'unknown')`, xid).Scan(&status)
 		if err != nil {
 			s.mark(translate(err))
-			return "unknown"
+			return TxUnknown
 		}
-		if status != "in progress" {
+		if status != txRunning {
 			return status
 		}
 		select {
 		case <-ctx.Done():
-			return "unknown"
-		case <-time.After(50 * time.Millisecond):
+			return TxUnknown
+		case <-time.After(txStatusEvery):
 		}
 	}
-	return "unknown"
+	return TxUnknown
 }
 
 // Audit calls bank.audit() in a read-only REPEATABLE READ transaction: one snapshot.
@@ -317,12 +331,12 @@ func (db *DB) Robinhood(ctx context.Context, percent string, count int) (run Rob
 	return run, err
 }
 
-// Outcome asks, on a connection of its own, how transaction xid ended (see
-// Session.Outcome): "unknown" too when the server cannot be reached.
-func (db *DB) Outcome(ctx context.Context, xid string) string {
-	status := "unknown"
+// TxStatus asks, on a connection of its own, how transaction xid ended: TxUnknown too
+// when the server cannot be reached.
+func (db *DB) TxStatus(ctx context.Context, xid string) TxStatus {
+	status := TxUnknown
 	db.withSession(ctx, func(s *Session) error {
-		status = s.Outcome(ctx, xid)
+		status = s.TxStatus(ctx, xid)
 		return nil
 	})
 	return status

@@ -39,7 +39,7 @@ const (
 type usageError struct{ error }
 
 // Run runs the client with args (args[0] is the program name) and returns its exit status
-// (exitOK and the others, in outcome.go).
+// (exitOK and the others, in exit.go).
 func Run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

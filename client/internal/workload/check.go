@@ -15,14 +15,17 @@ type Transfer struct {
 	Amount   money.Cents
 }
 
-// Outcome is what the checker found.
-type Outcome struct {
+// Verdict is what the checker found.
+type Verdict struct {
 	Violations []string
 	// In-doubt transfers whose commit did and did not happen, as the final balances show.
 	InDoubtHappened, InDoubtNotHappened int
 	// RobinhoodInDoubtHappened: an in-doubt Robinhood's movements are in the final balances.
 	RobinhoodInDoubtHappened bool
 }
+
+// OK: no invariant broken, nothing lost.
+func (v Verdict) OK() bool { return len(v.Violations) == 0 }
 
 // maxEntangled bounds how many in-doubt transfers touching the same accounts the checker
 // decides together (it tries every subset).
@@ -34,8 +37,8 @@ const maxEntangled = 12
 // money and moves between at most count donors and count recipients: whatever is left over
 // must look like that.
 func Check(start, final []bank.Balance, tally map[int64]money.Cents, inDoubt []Transfer,
-	inDoubtRobinhoods, robinhoodCount int) Outcome {
-	var out Outcome
+	inDoubtRobinhoods, robinhoodCount int) Verdict {
+	var out Verdict
 	violate := func(format string, args ...any) {
 		out.Violations = append(out.Violations, fmt.Sprintf(format, args...))
 	}

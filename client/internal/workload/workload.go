@@ -109,16 +109,13 @@ type Report struct {
 	// RobinhoodPhantoms answered with their movements, yet the server says they aborted:
 	// the connection died between the answer and the commit (see transfers).
 	RobinhoodPhantoms int64
-	Outcome
+	Verdict
 	// Every operation, in the order they ended (up to maxEvents; EventsDropped past it),
 	// and what ended in each interval.
 	Events        []Event
 	EventsDropped int64
 	Intervals     []Interval
 }
-
-// OK is the verdict: no invariant broken, nothing lost.
-func (r *Report) OK() bool { return len(r.Violations) == 0 }
 
 // runner is what the goroutines of one run share.
 type runner struct {
@@ -294,7 +291,7 @@ func Run(ctx context.Context, db *bank.DB, cfg Config, progress func(Progress, I
 	if err != nil {
 		return r, fmt.Errorf("final check: %w", err)
 	}
-	r.Outcome = Check(startBalances, final, s.tally, s.doubtful, int(s.inDoubtRobinhoods), robinhoodCount)
+	r.Verdict = Check(startBalances, final, s.tally, s.doubtful, int(s.inDoubtRobinhoods), robinhoodCount)
 	r.Violations = append(s.violations, r.Violations...)
 	if end.TotalBalance != s.start.TotalBalance || end.NegativeBalances != 0 {
 		r.Violations = append(r.Violations, fmt.Sprintf("the final audit shows a total of %s (start %s) and %d negative balances",
@@ -466,7 +463,7 @@ func (s *runner) transfers(runCtx context.Context, stop context.CancelFunc, n in
 		if !ok {
 			return
 		}
-		err := w.sess.Move(w.call, t.From, t.To, t.Amount)
+		err := w.sess.QuickTransfer(w.call, t.From, t.To, t.Amount)
 		e := Event{At: s.since(began), Latency: time.Since(began), Op: OpTransfer, Outcome: OutcomeOK}
 		switch {
 		case err == nil:
@@ -543,17 +540,17 @@ func (s *runner) robinhood(runCtx context.Context) {
 		if known == nil {
 			s.robinhoodLost.Add(1)
 		}
-		status := "aborted" // without a transaction id, COMMIT was never sent
+		status := bank.TxAborted // without a transaction id, COMMIT was never sent
 		if xid != "" {
-			status = sess.Outcome(call, xid)
+			status = sess.TxStatus(call, xid)
 		}
 		switch {
-		case status == "committed" && known != nil:
-		case status == "aborted" && known != nil:
+		case status == bank.TxCommitted && known != nil:
+		case status == bank.TxAborted && known != nil:
 			apply(known.moves, -1)
 			s.robinhoods.Add(-1)
 			s.robinhoodPhantoms.Add(1)
-		case status != "aborted":
+		case status != bank.TxAborted:
 			s.mu.Lock()
 			s.inDoubtRobinhoods++
 			s.mu.Unlock()

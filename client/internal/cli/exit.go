@@ -79,14 +79,14 @@ func settle(ctx context.Context, db *bank.DB, what string, err error) (note stri
 	// Not cancelled by a Ctrl-C: having sent COMMIT, the client owes the user its end.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 	defer cancel()
-	return settled(what, d, db.Outcome(ctx, d.XID))
+	return settled(what, d, db.TxStatus(ctx, d.XID))
 }
 
-func settled(what string, d *bank.InDoubtError, status string) (string, error) {
+func settled(what string, d *bank.InDoubtError, status bank.TxStatus) (string, error) {
 	switch status {
-	case "committed":
+	case bank.TxCommitted:
 		return fmt.Sprintf("the connection was lost during COMMIT (%v); the bank says transaction %s committed", d.Err, d.XID), nil
-	case "aborted":
+	case bank.TxAborted:
 		return "", fmt.Errorf("the connection was lost during COMMIT (%v); the bank says transaction %s was rolled back: nothing changed", d.Err, d.XID)
 	}
 	return "", inDoubt{what, d.XID, d.Err}
