@@ -113,3 +113,19 @@ func (iv *Interval) mark(m string) {
 		iv.Marks = append(iv.Marks, m)
 	}
 }
+
+// percentiles returns p50, p95 and p99 by nearest rank, and the longest: a stall (a
+// transfer held back by a lock) shows there and nowhere else.
+func percentiles(d []time.Duration) [4]time.Duration {
+	var out [4]time.Duration
+	if len(d) == 0 {
+		return out
+	}
+	slices.Sort(d)
+	for i, p := range []float64{0.50, 0.95, 0.99} {
+		k := int(p*float64(len(d)) + 0.5)
+		out[i] = d[min(max(k-1, 0), len(d)-1)]
+	}
+	out[3] = d[len(d)-1]
+	return out
+}
