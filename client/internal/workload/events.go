@@ -123,9 +123,14 @@ func percentiles(d []time.Duration) [4]time.Duration {
 	}
 	slices.Sort(d)
 	for i, p := range []float64{0.50, 0.95, 0.99} {
-		k := int(p*float64(len(d)) + 0.5)
-		out[i] = d[min(max(k-1, 0), len(d)-1)]
+		out[i] = nearestRank(d, p)
 	}
 	out[3] = d[len(d)-1]
 	return out
+}
+
+// nearestRank is the p-th quantile of sorted d, by nearest rank.
+func nearestRank(d []time.Duration, p float64) time.Duration {
+	k := int(p*float64(len(d)) + 0.5)
+	return d[min(max(k-1, 0), len(d)-1)]
 }
