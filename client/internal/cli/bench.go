@@ -2,9 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"io"
-	"strings"
-	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -44,7 +41,7 @@ func benchCommand(onUsage ucli.OnUsageErrorFunc) *ucli.Command {
 			return withDB(c, func(db *bank.DB) error {
 				var progress func(workload.Progress, workload.Interval)
 				if c.IsSet("progress") && durationOf(c, "progress") > 0 || !c.IsSet("progress") && isTerminal(c.App.ErrWriter) {
-					progress = progressLines(c.App.ErrWriter)
+					progress = workload.ProgressLines(c.App.ErrWriter)
 				}
 				r, err := workload.Run(c.Context, db, cfg, progress)
 				if r != nil {
@@ -89,23 +86,3 @@ func benchConfig(c *ucli.Context) (workload.Config, error) {
 	}
 	return cfg, nil
 }
-
-// progressLines prints, at the end of every interval, one line of what ended in it, under
-// a header printed once: as CockroachDB's workload does, so that a stall, a fault or a
-// Robinhood shows when it happened.
-func progressLines(w io.Writer) func(workload.Progress, workload.Interval) {
-	header := true
-	return func(p workload.Progress, iv workload.Interval) {
-		if header {
-			fmt.Fprintf(w, "%8s %12s %10s %7s %9s %9s %9s %9s  %s\n",
-				"elapsed", "transfers/s", "refused/s", "errors", "p50", "p95", "p99", "max", "during")
-			header = false
-		}
-		secs := max((iv.End - iv.Start).Seconds(), 1e-9)
-		fmt.Fprintf(w, "%7.1fs %12.1f %10.1f %7d %9s %9s %9s %9s  %s\n",
-			p.Elapsed.Seconds(), float64(iv.Committed)/secs, float64(iv.Refused)/secs, iv.Errors+iv.InDoubt,
-			msOf(iv.Latency[0]), msOf(iv.Latency[1]), msOf(iv.Latency[2]), msOf(iv.Latency[3]), strings.Join(iv.Marks, ", "))
-	}
-}
-
-func msOf(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
