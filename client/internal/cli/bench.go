@@ -37,33 +37,36 @@ func benchCommand(onUsage ucli.OnUsageErrorFunc) *ucli.Command {
 			if err != nil {
 				return err
 			}
-			out := c.String("out")
-			return withDB(c, func(db *bank.DB) error {
-				var progress func(workload.Progress, workload.Interval)
-				if c.IsSet("progress") && durationOf(c, "progress") > 0 || !c.IsSet("progress") && isTerminal(c.App.ErrWriter) {
-					progress = workload.ProgressLines(c.App.ErrWriter)
-				}
-				r, err := workload.Run(c.Context, db, cfg, progress)
-				if r != nil {
-					if werr := r.Write(c.App.Writer); werr != nil && err == nil {
-						err = werr
-					}
-					if out != "" {
-						if werr := r.WriteResults(out); werr != nil && err == nil {
-							err = werr
-						}
-					}
-				}
-				if err != nil {
-					return fmt.Errorf("bench: %w", err)
-				}
-				if !r.OK() {
-					return fmt.Errorf("bench: %d invariant violations (the report above lists them)", len(r.Violations))
-				}
-				return nil
-			})
+			return withDB(c, func(db *bank.DB) error { return bench(c, db, cfg) })
 		},
 	}
+}
+
+// bench runs the bank test and writes its report, and with --out its results; an error
+// when it could not run, or when its verdict is FAILED.
+func bench(c *ucli.Context, db *bank.DB, cfg workload.Config) error {
+	var progress func(workload.Progress, workload.Interval)
+	if c.IsSet("progress") && durationOf(c, "progress") > 0 || !c.IsSet("progress") && isTerminal(c.App.ErrWriter) {
+		progress = workload.ProgressLines(c.App.ErrWriter)
+	}
+	r, err := workload.Run(c.Context, db, cfg, progress)
+	if r != nil {
+		if werr := r.Write(c.App.Writer); werr != nil && err == nil {
+			err = werr
+		}
+		if out := c.String("out"); out != "" {
+			if werr := r.WriteResults(out); werr != nil && err == nil {
+				err = werr
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	if !r.OK() {
+		return fmt.Errorf("bench: %d invariant violations (the report above lists them)", len(r.Violations))
+	}
+	return nil
 }
 
 func benchConfig(c *ucli.Context) (workload.Config, error) {
