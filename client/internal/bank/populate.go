@@ -56,13 +56,13 @@ var vacuum = [...]string{"VACUUM bank.customers", "VACUUM bank.accounts", "VACUU
 // Populate replaces the bank with the one cfg describes, in one transaction: concurrent
 // readers see the old bank or the new one, and a failure leaves the old one untouched.
 // progress, if not nil, is called after each batch with what has been loaded so far.
-func (db *DB) Populate(ctx context.Context, cfg gen.Config, workers int, progress func(done, total int, loaded LoadSummary)) (LoadSummary, error) {
+func (db *DB) Populate(ctx context.Context, cfg gen.Config, jobs int, progress func(done, total int, loaded LoadSummary)) (LoadSummary, error) {
 	var sum LoadSummary
 	if err := cfg.Validate(); err != nil {
 		return sum, err
 	}
 	err := db.withSession(ctx, func(s *Session) error {
-		if _, err := s.write(ctx, func(tx *sql.Tx) error { return load(ctx, tx, cfg, workers, &sum, progress) }); err != nil {
+		if _, err := s.write(ctx, func(tx *sql.Tx) error { return load(ctx, tx, cfg, jobs, &sum, progress) }); err != nil {
 			return err
 		}
 		sum.CommittedAt = time.Now()
@@ -92,7 +92,7 @@ func (s *Session) vacuum(ctx context.Context) error {
 }
 
 // load runs in Populate's transaction: load_begin, the batches, load_finish.
-func load(ctx context.Context, tx *sql.Tx, cfg gen.Config, workers int, sum *LoadSummary, progress func(done, total int, loaded LoadSummary)) error {
+func load(ctx context.Context, tx *sql.Tx, cfg gen.Config, jobs int, sum *LoadSummary, progress func(done, total int, loaded LoadSummary)) error {
 	// The setting is what bank.load_begin() on Citus takes for proof of a transaction block.
 	if _, err := tx.ExecContext(ctx, "SELECT set_config('bank.loading', 'on', true)"); err != nil {
 		return err
@@ -113,7 +113,7 @@ func load(ctx context.Context, tx *sql.Tx, cfg gen.Config, workers int, sum *Loa
 		stmts[i] = st
 	}
 	var accountOffset int64
-	err := gen.StreamPrepared(cfg, workers, encode, func(b *gen.Batch, enc encoded) error {
+	err := gen.StreamPrepared(cfg, jobs, encode, func(b *gen.Batch, enc encoded) error {
 		args := [3][]any{
 			append([]any{b.Customers[0].ID}, enc.customers...),
 			append([]any{accountOffset}, enc.accounts...),
@@ -140,12 +140,12 @@ func load(ctx context.Context, tx *sql.Tx, cfg gen.Config, workers int, sum *Loa
 
 // Generate makes and encodes the bank cfg describes, as Populate does, and sends it
 // nowhere: what a seed makes, and what making it costs the client alone.
-func Generate(cfg gen.Config, workers int, progress func(done, total int, made LoadSummary)) (LoadSummary, error) {
+func Generate(cfg gen.Config, jobs int, progress func(done, total int, made LoadSummary)) (LoadSummary, error) {
 	var sum LoadSummary
 	if err := cfg.Validate(); err != nil {
 		return sum, err
 	}
-	err := gen.StreamPrepared(cfg, workers, encode, func(b *gen.Batch, _ encoded) error {
+	err := gen.StreamPrepared(cfg, jobs, encode, func(b *gen.Batch, _ encoded) error {
 		sum.add(b)
 		if progress != nil {
 			progress(b.Index+1, cfg.Batches(), sum)

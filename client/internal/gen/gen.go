@@ -1,6 +1,6 @@
 // Package gen makes the mock bank from a seed. A batch of customers, with their accounts,
 // is a pure function of (seed, batch index), so batches can be made in any order by any
-// number of workers and the bank is always the same; only account ids depend on the
+// number of goroutines and the bank is always the same; only account ids depend on the
 // batches before, and Stream numbers them in batch order.
 package gen
 
