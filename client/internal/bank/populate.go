@@ -10,13 +10,9 @@ import (
 	"funwithbanking/client/internal/money"
 )
 
-// The bulk-load statements. The odbc driver binds one parameter set per statement, so a
-// whole batch travels as one array literal per column and unnest turns it back into rows.
-// Each batch is encoded on the generator's goroutines, in parallel with the load, so the
-// literals carry nothing that depends on earlier batches: ids come from the batch's first
-// id plus each row's ordinal, and account ids in the links from an offset passed apart.
-// Timestamps travel as Unix seconds: to_timestamp of a bigint costs the server less than
-// parsing date text, and the load is the server's work to save.
+// The bulk-load statements: the driver binds one parameter set per statement, so a batch
+// travels as one array literal per column for unnest. Ids are an offset passed apart plus
+// each row's ordinal, so that batches encode in parallel (docs/performance.md).
 const (
 	insertCustomers = `INSERT INTO bank.customers
 		(customer_id, first_name, last_name, street_address, city, state, zip, created_at)
@@ -43,14 +39,9 @@ type LoadSummary struct {
 	CommittedAt time.Time
 }
 
-// vacuum reclaims a replaced bank's rows once the load has committed. The load DELETEs
-// them, so that a reader whose snapshot is older than the load still sees the old bank
-// (TRUNCATE would show it empty), and until a VACUUM they stay in the tables for every
-// scan to step over. VACUUM removes what no running snapshot needs and leaves the rest to
-// autovacuum; it cannot run inside a transaction or a function, so it is sent on its own.
-// One table a statement, in the order every lock in the bank is taken: a VACUUM of several
-// tables holds a lock on each while it lists them, and another load taking the tables in
-// their order would deadlock with it.
+// vacuum reclaims a replaced bank's DELETEd rows after the commit (docs/performance.md).
+// One table a statement, in the bank's lock order: a VACUUM of several tables locks them
+// all while it lists them, and would deadlock with a load taking them in order.
 var vacuum = [...]string{"VACUUM bank.customers", "VACUUM bank.accounts", "VACUUM bank.customer_accounts"}
 
 // Populate replaces the bank with the one cfg describes, in one transaction: concurrent
@@ -173,10 +164,9 @@ type encoded struct {
 	customers, accounts, links []any
 }
 
-// encode writes a batch's columns as array literals. It runs on the generator's goroutines
-// (see gen.StreamPrepared), so it sees the batch's own account ids, 1..len(Accounts). It
-// is a third of the client's work in a load, so it appends into buffers sized up front
-// and formats numbers in place.
+// encode writes a batch's columns as array literals, on the generator's goroutines (so
+// with the batch's own account ids, 1..len(Accounts)). The client's busiest code in a
+// load, it appends into buffers sized up front and formats numbers in place.
 func encode(b *gen.Batch) encoded {
 	var c [7]arrayBuilder
 	for i, per := range [7]int{12, 12, 28, 14, 5, 8, 11} { // bytes per element, about

@@ -11,12 +11,9 @@ import (
 	"funwithbanking/client/internal/money"
 )
 
-// Session is one dedicated connection. Transfers and Robinhood go through a Session, never
-// through the pool: database/sql re-sends a statement on a fresh pooled connection when
-// the driver reports a bad connection, and a transfer whose connection died after it
-// committed would then happen twice. On a Session the caller sees the lost connection and
-// decides (a populate too, though database/sql never re-sends inside a transaction: its
-// COMMIT can be lost like any other).
+// Session is one dedicated connection, which every write goes through: the pool re-sends
+// a statement on a fresh connection after a bad one, and a transfer whose connection died
+// after it committed would happen twice. On a Session the caller sees the loss and decides.
 type Session struct {
 	conn    *sql.Conn
 	retries int64
@@ -33,10 +30,8 @@ func (db *DB) Session(ctx context.Context) (*Session, error) {
 	return &Session{conn: conn}, nil
 }
 
-// Close returns the connection to the pool, or drops it if it was lost. A lost
-// connection's statements are not freed one by one: psqlODBC tears down its side of the
-// connection when it notices the loss, and freeing a statement afterwards crashed the
-// process here (SIGSEGV in SQLFreeHandle). Disconnecting frees them all.
+// Close returns the connection to the pool, or drops it if it was lost: disconnecting
+// frees a lost connection's statements, and freeing them one by one crashes psqlODBC.
 func (s *Session) Close() error {
 	if s.broken {
 		s.conn.Raw(func(any) error { return driver.ErrBadConn }) // database/sql discards it
@@ -136,19 +131,12 @@ func (e *InDoubtError) Unwrap() error { return e.Err }
 // transaction was rolled back.
 var ErrInterrupted = errors.New("interrupted before COMMIT: rolled back, nothing changed")
 
-// write runs fn in one READ COMMITTED transaction that changes the bank and commits it. It
-// is the one place that decides what the caller may say of the change: committed (nil),
-// not committed (an error: nothing changed), or in doubt (*InDoubtError).
-//   - fn's statements run under ctx: a cancel (Ctrl-C) stops the one running, and the
-//     transaction rolls back (ErrInterrupted).
-//   - Once COMMIT is sent it is never cancelled: the caller waits for its answer.
-//   - The transaction's id is read just before COMMIT, so that an answer lost with the
-//     connection can be asked for on another one (TxStatus). It is read last because a
-//     transaction's own id holds back the snapshots it takes (bank.robinhood reads them).
-//
-// The transaction itself is begun without ctx: database/sql would roll it back from
-// another goroutine when ctx ends, racing with our COMMIT.
+// write runs fn in one READ COMMITTED transaction that changes the bank, and commits it:
+// the one place that decides what the caller may say of the change: committed (nil), not
+// committed (an error: nothing changed), or in doubt (*InDoubtError).
 func (s *Session) write(ctx context.Context, fn func(*sql.Tx) error) (xid string, err error) {
+	// Only fn's statements run under ctx, a Ctrl-C rolling back (ErrInterrupted): with ctx,
+	// database/sql would roll back from another goroutine, racing with our COMMIT.
 	calm := context.WithoutCancel(ctx)
 	tx, err := s.conn.BeginTx(calm, nil)
 	if err != nil {
@@ -165,14 +153,16 @@ func (s *Session) write(ctx context.Context, fn func(*sql.Tx) error) (xid string
 	if err != nil {
 		return "", s.mark(translate(err))
 	}
-	// A COMMIT never sent cannot commit: a connection lost here is an ordinary failure.
+	// The id, to ask TxStatus elsewhere if COMMIT's answer is lost; read last, as it holds
+	// back the snapshots the transaction takes (bank.robinhood reads them). A connection
+	// lost here is an ordinary failure: COMMIT was never sent.
 	if err := tx.QueryRowContext(calm, `SELECT coalesce(pg_current_xact_id_if_assigned()::text, '')`).Scan(&xid); err != nil {
 		return "", s.mark(translate(err))
 	}
 	if ctx.Err() != nil {
 		return "", ErrInterrupted
 	}
-	if err := s.mark(translate(tx.Commit())); err != nil {
+	if err := s.mark(translate(tx.Commit())); err != nil { // never cancelled: the caller waits
 		// A transaction without an id wrote nothing: whatever became of it, nothing changed.
 		if ConnectionLost(err) && xid != "" {
 			return xid, &InDoubtError{XID: xid, Err: err}

@@ -67,10 +67,9 @@ func exitStatus(err error) int {
 	return exitFailed
 }
 
-// settle decides what to say of a change whose COMMIT lost its connection: it asks the
-// bank, on a new connection, how the transaction ended. It returns nil and a note for the
-// user when it committed, an error saying nothing changed when it aborted, and inDoubt
-// when nobody can tell. Any other error is returned as it is.
+// settle decides what to say of a change whose COMMIT lost its connection, asking the bank
+// on a new connection: a note when it committed, an error saying nothing changed when it
+// aborted, inDoubt when nobody can tell. Any other error is returned as it is.
 func settle(ctx context.Context, db *bank.DB, what string, err error) (note string, _ error) {
 	var d *bank.InDoubtError
 	if !errors.As(err, &d) {

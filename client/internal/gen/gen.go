@@ -125,7 +125,7 @@ func (c Config) MakeBatch(i int) Batch {
 	first := i * CustomersPerBatch
 	n := min(CustomersPerBatch, c.Customers-first)
 	// Room for the accounts a batch holds on average (joint ones count once for two
-	// holders), so appending seldom copies: growing the slice was a third of MakeBatch.
+	// holders), so appending seldom copies.
 	b := Batch{Index: i, Customers: make([]Customer, n), Accounts: make([]Account, 0, n*(c.MaxAccounts+1)/2+n/8)}
 	want := make([]int, n) // accounts each customer is to hold, 1..MaxAccounts
 	held := make([]int, n)

@@ -34,11 +34,9 @@ const maxEntangled = 12
 // maxUnaccounted bounds the accounts a verdict lists one by one.
 const maxUnaccounted = 10
 
-// Check is the "nothing lost" check. Every account's final balance must equal its start
-// plus the tally of committed movements, and a transfer whose commit is in doubt must have
-// happened entirely or not at all. A Robinhood in doubt is unknown beyond that it conserves
-// money and moves between at most count donors and count recipients: whatever is left over
-// must look like that.
+// Check is the "nothing lost" check: every final balance is its start plus the tally of
+// committed movements, every in-doubt transfer happened whole or not at all, and what is
+// left conserves money among at most robinhoodCount donors and recipients per Robinhood in doubt.
 func Check(start, final []bank.Balance, tally map[int64]money.Cents, inDoubt []Transfer,
 	inDoubtRobinhoods, robinhoodCount int) Verdict {
 	c := checker{tally: tally, startOf: make(map[int64]money.Cents, len(start)), residual: map[int64]money.Cents{}}

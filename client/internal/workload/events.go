@@ -20,7 +20,7 @@ const (
 )
 
 // maxEvents bounds the operations a run keeps one by one (for results.json and the
-// pictures): about 100 MB. Past it, the counts and intervals go on; the points stop.
+// pictures), and so its memory. Past it, the counts and intervals go on; the points stop.
 const maxEvents = 2_000_000
 
 // Event is one operation. At is when it was meant to start, from the start of the run:

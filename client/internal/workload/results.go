@@ -11,10 +11,9 @@ import (
 	"time"
 )
 
-// results is what results.json holds: the run's configuration, its totals, every
-// operation type and outcome with its latency percentiles, the per-interval series, the
-// Robinhoods, the bank's total as each read saw it, and the checker's verdict with the
-// first and worst problem of each kind, as Jepsen's summary gives them.
+// results is what results.json holds (docs/reliability.md): the run's configuration and
+// totals, latencies by operation and outcome, the series, the Robinhoods, each read's
+// total, and the verdict with the first and worst problem of each kind, as Jepsen's.
 type results struct {
 	Config         resultsConfig                       `json:"config"`
 	ElapsedSeconds float64                             `json:"elapsed_seconds"`

@@ -55,10 +55,9 @@ func (c *counts) progress(elapsed time.Duration) Progress {
 	}
 }
 
-// Run runs the bench on the bank db reaches and returns its report, calling progress at
-// the end of every interval with the totals so far and what ended in it. Cancelling ctx
-// stops the load early; the final check still runs. An error means the bench could not run
-// or could not check, not that the bank is wrong: that is the report's verdict.
+// Run runs the bench on the bank db reaches, calling progress after every interval, and
+// returns its report. Cancelling ctx stops the load; the final check still runs. An error
+// means the bench could not run or check; whether the bank is right is the verdict.
 func Run(ctx context.Context, db *bank.DB, cfg Config, progress func(Progress, Interval)) (*Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
