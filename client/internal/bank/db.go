@@ -73,13 +73,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 // other clients: errors abort the transaction, as PostgreSQL itself has it.
 const RollbackLevel = "7.4-0"
 
-// withRollbackLevel asks psqlODBC to leave a failed transaction to PostgreSQL
-// (Protocol=7.4-0) unless the DSN chooses otherwise: the transaction stays aborted, every
-// later statement fails (25P02) and COMMIT rolls it back, as in psql. psqlODBC's default,
-// 7.4-2, wraps every statement in a SAVEPOINT and undoes only the failed one, so the rest of
-// the transaction could still commit (and each statement costs a round trip more, and
-// PostgreSQL refuses SET TRANSACTION ISOLATION LEVEL inside it); 7.4-1 rolls the
-// transaction back at once and runs what follows in a new one, which could commit too.
+// withRollbackLevel adds Protocol=7.4-0 unless the DSN sets one: a failed statement then
+// aborts its transaction, as in psql (the README's "Other clients" says what the other
+// levels do instead).
 func withRollbackLevel(dsn string) string {
 	if _, set := protocolOf(dsn); set {
 		return dsn
@@ -90,10 +86,9 @@ func withRollbackLevel(dsn string) string {
 	return dsn + "Protocol=" + RollbackLevel + ";"
 }
 
-// checkProtocol refuses the rollback levels the client cannot work with: at 7.4-2 (and at
-// 7.4, which means it) psqlODBC runs every statement inside a SAVEPOINT, where PostgreSQL
-// refuses SET TRANSACTION ISOLATION LEVEL, and where a refused statement would not stop the
-// rest of its transaction from committing.
+// checkProtocol refuses the rollback levels at which psqlODBC runs each statement in a
+// SAVEPOINT (7.4-2, and 7.4 meaning it): PostgreSQL refuses SET TRANSACTION there, and a
+// refused statement would not stop the rest of its transaction from committing.
 func checkProtocol(dsn string) error {
 	if v, set := protocolOf(dsn); set && v != "7.4-0" && v != "7.4-1" {
 		return fmt.Errorf("the DSN sets Protocol=%s: the client needs 7.4-0 (or 7.4-1), where a failed statement "+

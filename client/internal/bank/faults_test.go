@@ -131,7 +131,7 @@ func TestConcurrentPopulates(t *testing.T) {
 			if err != nil {
 				t.Errorf("populate %d: %v", i, err)
 			}
-			finished[i] = sum.Committed
+			finished[i] = sum.CommittedAt
 		}()
 	}
 	loads.Wait()

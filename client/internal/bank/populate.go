@@ -10,13 +10,9 @@ import (
 	"funwithbanking/client/internal/money"
 )
 
-// The bulk-load statements. The odbc driver binds one parameter set per statement, so a
-// whole batch travels as one array literal per column and unnest turns it back into rows.
-// Each batch is encoded on the generator's goroutines, in parallel with the load, so the
-// literals carry nothing that depends on earlier batches: ids come from the batch's first
-// id plus each row's ordinal, and account ids in the links from an offset passed apart.
-// Timestamps travel as Unix seconds: to_timestamp of a bigint costs the server less than
-// parsing date text, and the load is the server's work to save.
+// The bulk-load statements: the driver binds one parameter set per statement, so a batch
+// travels as one array literal per column for unnest. Ids are an offset passed apart plus
+// each row's ordinal, so that batches encode in parallel (docs/performance.md).
 const (
 	insertCustomers = `INSERT INTO bank.customers
 		(customer_id, first_name, last_name, street_address, city, state, zip, created_at)
@@ -39,33 +35,28 @@ type LoadSummary struct {
 	// reclaimed. VacuumErr is that VACUUM's failure; the new bank is committed either way.
 	Replaced  bool
 	VacuumErr error
-	// Committed is when the load's COMMIT returned, before that VACUUM.
-	Committed time.Time
+	// CommittedAt is when the load's COMMIT returned, before that VACUUM.
+	CommittedAt time.Time
 }
 
-// vacuum reclaims a replaced bank's rows once the load has committed. The load DELETEs
-// them, so that a reader whose snapshot is older than the load still sees the old bank
-// (TRUNCATE would show it empty), and until a VACUUM they stay in the tables for every
-// scan to step over. VACUUM removes what no running snapshot needs and leaves the rest to
-// autovacuum; it cannot run inside a transaction or a function, so it is sent on its own.
-// One table a statement, in the order every lock in the bank is taken: a VACUUM of several
-// tables holds a lock on each while it lists them, and another load taking the tables in
-// their order would deadlock with it.
+// vacuum reclaims a replaced bank's DELETEd rows after the commit (docs/performance.md).
+// One table a statement, in the bank's lock order: a VACUUM of several tables locks them
+// all while it lists them, and would deadlock with a load taking them in order.
 var vacuum = [...]string{"VACUUM bank.customers", "VACUUM bank.accounts", "VACUUM bank.customer_accounts"}
 
 // Populate replaces the bank with the one cfg describes, in one transaction: concurrent
 // readers see the old bank or the new one, and a failure leaves the old one untouched.
 // progress, if not nil, is called after each batch with what has been loaded so far.
-func (db *DB) Populate(ctx context.Context, cfg gen.Config, workers int, progress func(done, total int, loaded LoadSummary)) (LoadSummary, error) {
+func (db *DB) Populate(ctx context.Context, cfg gen.Config, jobs int, progress func(done, total int, loaded LoadSummary)) (LoadSummary, error) {
 	var sum LoadSummary
 	if err := cfg.Validate(); err != nil {
 		return sum, err
 	}
 	err := db.withSession(ctx, func(s *Session) error {
-		if _, err := s.write(ctx, func(tx *sql.Tx) error { return load(ctx, tx, cfg, workers, &sum, progress) }); err != nil {
+		if _, err := s.write(ctx, func(tx *sql.Tx) error { return load(ctx, tx, cfg, jobs, &sum, progress) }); err != nil {
 			return err
 		}
-		sum.Committed = time.Now()
+		sum.CommittedAt = time.Now()
 		if sum.Replaced {
 			sum.VacuumErr = s.vacuum(ctx)
 		}
@@ -92,7 +83,7 @@ func (s *Session) vacuum(ctx context.Context) error {
 }
 
 // load runs in Populate's transaction: load_begin, the batches, load_finish.
-func load(ctx context.Context, tx *sql.Tx, cfg gen.Config, workers int, sum *LoadSummary, progress func(done, total int, loaded LoadSummary)) error {
+func load(ctx context.Context, tx *sql.Tx, cfg gen.Config, jobs int, sum *LoadSummary, progress func(done, total int, loaded LoadSummary)) error {
 	if _, err := tx.ExecContext(ctx, "SELECT bank.load_begin()"); err != nil {
 		return err
 	}
@@ -109,7 +100,7 @@ func load(ctx context.Context, tx *sql.Tx, cfg gen.Config, workers int, sum *Loa
 		stmts[i] = st
 	}
 	var accountOffset int64
-	err := gen.StreamPrepared(cfg, workers, encode, func(b *gen.Batch, enc encoded) error {
+	err := gen.StreamPrepared(cfg, jobs, encode, func(b *gen.Batch, enc encoded) error {
 		args := [3][]any{
 			append([]any{b.Customers[0].ID}, enc.customers...),
 			append([]any{accountOffset}, enc.accounts...),
@@ -136,12 +127,12 @@ func load(ctx context.Context, tx *sql.Tx, cfg gen.Config, workers int, sum *Loa
 
 // Generate makes and encodes the bank cfg describes, as Populate does, and sends it
 // nowhere: what a seed makes, and what making it costs the client alone.
-func Generate(cfg gen.Config, workers int, progress func(done, total int, made LoadSummary)) (LoadSummary, error) {
+func Generate(cfg gen.Config, jobs int, progress func(done, total int, made LoadSummary)) (LoadSummary, error) {
 	var sum LoadSummary
 	if err := cfg.Validate(); err != nil {
 		return sum, err
 	}
-	err := gen.StreamPrepared(cfg, workers, encode, func(b *gen.Batch, _ encoded) error {
+	err := gen.StreamPrepared(cfg, jobs, encode, func(b *gen.Batch, _ encoded) error {
 		sum.add(b)
 		if progress != nil {
 			progress(b.Index+1, cfg.Batches(), sum)
@@ -169,10 +160,9 @@ type encoded struct {
 	customers, accounts, links []any
 }
 
-// encode writes a batch's columns as array literals. It runs on the generator's goroutines
-// (see gen.StreamPrepared), so it sees the batch's own account ids, 1..len(Accounts). It
-// is a third of the client's work in a load, so it appends into buffers sized up front
-// and formats numbers in place.
+// encode writes a batch's columns as array literals, on the generator's goroutines (so
+// with the batch's own account ids, 1..len(Accounts)). The client's busiest code in a
+// load, it appends into buffers sized up front and formats numbers in place.
 func encode(b *gen.Batch) encoded {
 	var c [7]arrayBuilder
 	for i, per := range [7]int{12, 12, 28, 14, 5, 8, 11} { // bytes per element, about

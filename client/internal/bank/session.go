@@ -11,16 +11,13 @@ import (
 	"funwithbanking/client/internal/money"
 )
 
-// Session is one dedicated connection. Transfers and Robinhood go through a Session, never
-// through the pool: database/sql re-sends a statement on a fresh pooled connection when
-// the driver reports a bad connection, and a transfer whose connection died after it
-// committed would then happen twice. On a Session the caller sees the lost connection and
-// decides (a populate too, though database/sql never re-sends inside a transaction: its
-// COMMIT can be lost like any other).
+// Session is one dedicated connection, which every write goes through: the pool re-sends
+// a statement on a fresh connection after a bad one, and a transfer whose connection died
+// after it committed would happen twice. On a Session the caller sees the loss and decides.
 type Session struct {
 	conn    *sql.Conn
 	retries int64
-	move    *sql.Stmt // prepared on first use: one round trip a Move after that
+	quick   *sql.Stmt // QuickTransfer's, prepared on first use: one round trip a call after that
 	broken  bool      // the connection was lost: see Close
 }
 
@@ -33,17 +30,15 @@ func (db *DB) Session(ctx context.Context) (*Session, error) {
 	return &Session{conn: conn}, nil
 }
 
-// Close returns the connection to the pool, or drops it if it was lost. A lost
-// connection's statements are not freed one by one: psqlODBC tears down its side of the
-// connection when it notices the loss, and freeing a statement afterwards crashed the
-// process here (SIGSEGV in SQLFreeHandle). Disconnecting frees them all.
+// Close returns the connection to the pool, or drops it if it was lost: disconnecting
+// frees a lost connection's statements, and freeing them one by one crashes psqlODBC.
 func (s *Session) Close() error {
 	if s.broken {
 		s.conn.Raw(func(any) error { return driver.ErrBadConn }) // database/sql discards it
 		return s.conn.Close()
 	}
-	if s.move != nil {
-		s.move.Close()
+	if s.quick != nil {
+		s.quick.Close()
 	}
 	return s.conn.Close()
 }
@@ -88,7 +83,7 @@ func (s *Session) retry(ctx context.Context, fn func() error) error {
 }
 
 // Transfer calls bank.transfer(from, to, amount) in a transaction of its own, and returns
-// the new balances and the transaction's id. Unlike Move, it can say what became of the
+// the new balances and the transaction's id. Unlike QuickTransfer, it can say what became of the
 // money whatever happens (see write): moved, not moved, or in doubt with the id.
 func (s *Session) Transfer(ctx context.Context, from, to int64, amount money.Cents) (TransferResult, string, error) {
 	var r TransferResult
@@ -104,27 +99,26 @@ func (s *Session) Transfer(ctx context.Context, from, to int64, amount money.Cen
 	return r, xid, err
 }
 
-// Move is Transfer for a caller that needs only whether the money moved: bank.transfer
-// through Exec, which reads no columns. The ODBC driver describes and binds every column
-// of a query's result on every call, and that is a fifth of a small transfer's cost in
-// the client.
-func (s *Session) Move(ctx context.Context, from, to int64, amount money.Cents) error {
-	if s.move == nil {
+// QuickTransfer is Transfer for a caller that needs only whether the money moved: one
+// prepared Exec in autocommit, which reads no columns (the driver binds every column of a
+// query's result on every call).
+func (s *Session) QuickTransfer(ctx context.Context, from, to int64, amount money.Cents) error {
+	if s.quick == nil {
 		st, err := s.conn.PrepareContext(ctx, `SELECT bank.transfer(?, ?, ?::numeric)`)
 		if err != nil {
 			return s.mark(translate(err))
 		}
-		s.move = st
+		s.quick = st
 	}
 	err := s.retry(ctx, func() error {
-		_, err := s.move.ExecContext(ctx, from, to, amount)
+		_, err := s.quick.ExecContext(ctx, from, to, amount)
 		return translate(err)
 	})
 	return s.mark(err)
 }
 
 // InDoubtError is a connection lost while COMMIT was on its way: the transaction may have
-// committed or not. Outcome(XID), on another connection, tells which.
+// committed or not. TxStatus(XID), on another connection, tells which.
 type InDoubtError struct {
 	XID string
 	Err error
@@ -137,19 +131,12 @@ func (e *InDoubtError) Unwrap() error { return e.Err }
 // transaction was rolled back.
 var ErrInterrupted = errors.New("interrupted before COMMIT: rolled back, nothing changed")
 
-// write runs fn in one READ COMMITTED transaction that changes the bank and commits it. It
-// is the one place that decides what the caller may say of the change: committed (nil),
-// not committed (an error: nothing changed), or in doubt (*InDoubtError).
-//   - fn's statements run under ctx: a cancel (Ctrl-C) stops the one running, and the
-//     transaction rolls back (ErrInterrupted).
-//   - Once COMMIT is sent it is never cancelled: the caller waits for its answer.
-//   - The transaction's id is read just before COMMIT, so that an answer lost with the
-//     connection can be asked for on another one (Outcome). It is read last because a
-//     transaction's own id holds back the snapshots it takes (bank.robinhood reads them).
-//
-// The transaction itself is begun without ctx: database/sql would roll it back from
-// another goroutine when ctx ends, racing with our COMMIT.
+// write runs fn in one READ COMMITTED transaction that changes the bank, and commits it:
+// the one place that decides what the caller may say of the change: committed (nil), not
+// committed (an error: nothing changed), or in doubt (*InDoubtError).
 func (s *Session) write(ctx context.Context, fn func(*sql.Tx) error) (xid string, err error) {
+	// Only fn's statements run under ctx, a Ctrl-C rolling back (ErrInterrupted): with ctx,
+	// database/sql would roll back from another goroutine, racing with our COMMIT.
 	calm := context.WithoutCancel(ctx)
 	tx, err := s.conn.BeginTx(calm, nil)
 	if err != nil {
@@ -166,14 +153,16 @@ func (s *Session) write(ctx context.Context, fn func(*sql.Tx) error) (xid string
 	if err != nil {
 		return "", s.mark(translate(err))
 	}
-	// A COMMIT never sent cannot commit: a connection lost here is an ordinary failure.
+	// The id, to ask TxStatus elsewhere if COMMIT's answer is lost; read last, as it holds
+	// back the snapshots the transaction takes (bank.robinhood reads them). A connection
+	// lost here is an ordinary failure: COMMIT was never sent.
 	if err := tx.QueryRowContext(calm, `SELECT coalesce(pg_current_xact_id_if_assigned()::text, '')`).Scan(&xid); err != nil {
 		return "", s.mark(translate(err))
 	}
 	if ctx.Err() != nil {
 		return "", ErrInterrupted
 	}
-	if err := s.mark(translate(tx.Commit())); err != nil {
+	if err := s.mark(translate(tx.Commit())); err != nil { // never cancelled: the caller waits
 		// A transaction without an id wrote nothing: whatever became of it, nothing changed.
 		if ConnectionLost(err) && xid != "" {
 			return xid, &InDoubtError{XID: xid, Err: err}
@@ -230,27 +219,42 @@ func (s *Session) Robinhood(ctx context.Context, percent string, count int) (Rob
 	return run, err
 }
 
-// Outcome asks how transaction xid ended: "committed", "aborted", or "unknown" when the
-// server cannot tell or cannot be asked. A transaction whose connection just died may
-// still be finishing on its backend, so "in progress" is asked again, for a while.
-func (s *Session) Outcome(ctx context.Context, xid string) string {
-	for range 100 {
-		var status string
+// TxStatus is how a transaction ended, in pg_xact_status's words.
+type TxStatus string
+
+const (
+	TxCommitted TxStatus = "committed"
+	TxAborted   TxStatus = "aborted"
+	TxUnknown   TxStatus = "unknown" // the server cannot tell, or cannot be asked
+	txRunning   TxStatus = "in progress"
+)
+
+// Asking again for a transaction still in progress: one whose connection just died may
+// still be finishing on its backend.
+const (
+	txStatusTries = 100
+	txStatusEvery = 50 * time.Millisecond
+)
+
+// TxStatus asks how transaction xid ended.
+func (s *Session) TxStatus(ctx context.Context, xid string) TxStatus {
+	for range txStatusTries {
+		var status TxStatus
 		err := s.conn.QueryRowContext(ctx, `SELECT coalesce(pg_xact_status(?::xid8), 'unknown')`, xid).Scan(&status)
 		if err != nil {
 			s.mark(translate(err))
-			return "unknown"
+			return TxUnknown
 		}
-		if status != "in progress" {
+		if status != txRunning {
 			return status
 		}
 		select {
 		case <-ctx.Done():
-			return "unknown"
-		case <-time.After(50 * time.Millisecond):
+			return TxUnknown
+		case <-time.After(txStatusEvery):
 		}
 	}
-	return "unknown"
+	return TxUnknown
 }
 
 // Audit calls bank.audit() in a read-only REPEATABLE READ transaction: one snapshot.
@@ -317,12 +321,12 @@ func (db *DB) Robinhood(ctx context.Context, percent string, count int) (run Rob
 	return run, err
 }
 
-// Outcome asks, on a connection of its own, how transaction xid ended (see
-// Session.Outcome): "unknown" too when the server cannot be reached.
-func (db *DB) Outcome(ctx context.Context, xid string) string {
-	status := "unknown"
+// TxStatus asks, on a connection of its own, how transaction xid ended: TxUnknown too
+// when the server cannot be reached.
+func (db *DB) TxStatus(ctx context.Context, xid string) TxStatus {
+	status := TxUnknown
 	db.withSession(ctx, func(s *Session) error {
-		status = s.Outcome(ctx, xid)
+		status = s.TxStatus(ctx, xid)
 		return nil
 	})
 	return status

@@ -31,7 +31,7 @@ const (
 	DefaultPercent = "10"
 	DefaultCount   = 10
 	maxSQLInt      = math.MaxInt32 // the functions take integer arguments
-	maxWorkers     = 256
+	maxJobs        = 256
 	percentPlaces  = 4 // percentages are exact to 0.0001
 )
 
@@ -39,7 +39,7 @@ const (
 type usageError struct{ error }
 
 // Run runs the client with args (args[0] is the program name) and returns its exit status
-// (exitOK and the others, in outcome.go).
+// (exitOK and the others, in exit.go).
 func Run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -132,8 +132,17 @@ func populateFlags() []ucli.Flag {
 		intFlag("customers", gen.DefaultCustomers, "how many customers to make"),
 		intFlag("max-accounts", gen.DefaultMaxAccounts, "each customer holds 1..`M` accounts (random per customer), joint ones included"),
 		uintFlag("seed", gen.DefaultSeed, "the same seed makes the same bank"),
-		intFlag("workers", int64(runtime.NumCPU()), "goroutines making data (the data do not depend on it)"),
+		intFlag("jobs", int64(runtime.NumCPU()), "goroutines making data (the data do not depend on it)"),
+		oldJobsFlag(),
 	}
+}
+
+// oldJobsFlag is --jobs by its former name, still taken and no longer shown: --workers is
+// bench's connections.
+func oldJobsFlag() ucli.Flag {
+	f := intFlag("workers", int64(runtime.NumCPU()), "the former name of --jobs")
+	f.Hidden = true
+	return f
 }
 
 func formatFlag() ucli.Flag {
@@ -151,15 +160,15 @@ func populateCommand() *ucli.Command {
 			Usage: "make and encode the bank, print what it holds, and load nothing (no database needed)"}),
 		OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
-			cfg, workers, err := populateConfig(c)
+			cfg, jobs, err := populateConfig(c)
 			if err != nil {
 				return err
 			}
 			if c.Bool("dry-run") {
-				return dryRun(c, cfg, workers)
+				return dryRun(c, cfg, jobs)
 			}
 			return withDB(c, func(db *bank.DB) error {
-				_, err := populate(c, db, cfg, workers, c.App.Writer)
+				_, err := populate(c, db, cfg, jobs, c.App.Writer)
 				return err
 			})
 		},
@@ -171,11 +180,11 @@ func demoCommand() *ucli.Command {
 		Name: "demo", Usage: "populate, report, Robinhood, report again, and audit: what the seed's test script did",
 		Flags: populateFlags(), OnUsageError: onUsage,
 		Action: func(c *ucli.Context) error {
-			cfg, workers, err := populateConfig(c)
+			cfg, jobs, err := populateConfig(c)
 			if err != nil {
 				return err
 			}
-			return withDB(c, func(db *bank.DB) error { return demo(c, db, cfg, workers, c.App.Writer, c.App.ErrWriter) })
+			return withDB(c, func(db *bank.DB) error { return demo(c, db, cfg, jobs, c.App.Writer, c.App.ErrWriter) })
 		},
 	}
 }
@@ -350,11 +359,15 @@ func populateConfig(c *ucli.Context) (gen.Config, int, error) {
 	if err := checkRange("max-accounts", maxAccounts, 1, gen.MaxMaxAccounts); err != nil {
 		return cfg, 0, err
 	}
-	workers := intOf(c, "workers")
-	if err := checkRange("workers", workers, 1, maxWorkers); err != nil {
+	name := "jobs"
+	if c.IsSet("workers") && !c.IsSet("jobs") {
+		name = "workers"
+	}
+	jobs := intOf(c, name)
+	if err := checkRange(name, jobs, 1, maxJobs); err != nil {
 		return cfg, 0, err
 	}
-	return cfg, int(workers), nil
+	return cfg, int(jobs), nil
 }
 
 // parsePercent accepts more than 0 and at most 100, exact to 0.0001, and returns it as
@@ -442,10 +455,10 @@ func call(c *ucli.Context, fn func(*bank.DB) (*result, error)) error {
 
 // dryRun makes the bank as populate would and prints what it holds: the same line as
 // populate's, with nothing loaded.
-func dryRun(c *ucli.Context, cfg gen.Config, workers int) error {
+func dryRun(c *ucli.Context, cfg gen.Config, jobs int) error {
 	start := time.Now()
 	bar := progressBar(c.App.ErrWriter)
-	s, err := bank.Generate(cfg, workers, bar)
+	s, err := bank.Generate(cfg, jobs, bar)
 	if bar != nil {
 		fmt.Fprint(c.App.ErrWriter, "\r\033[K")
 	}
@@ -461,10 +474,10 @@ func dryRun(c *ucli.Context, cfg gen.Config, workers int) error {
 }
 
 // populate loads the bank, prints what it loaded to stdout and how long it took to stderr.
-func populate(c *ucli.Context, db *bank.DB, cfg gen.Config, workers int, stdout io.Writer) (bank.LoadSummary, error) {
+func populate(c *ucli.Context, db *bank.DB, cfg gen.Config, jobs int, stdout io.Writer) (bank.LoadSummary, error) {
 	start := time.Now()
 	bar := progressBar(c.App.ErrWriter)
-	s, err := db.Populate(c.Context, cfg, workers, bar)
+	s, err := db.Populate(c.Context, cfg, jobs, bar)
 	if bar != nil {
 		fmt.Fprint(c.App.ErrWriter, "\r\033[K")
 	}

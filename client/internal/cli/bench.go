@@ -2,9 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"io"
-	"strings"
-	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -40,33 +37,36 @@ func benchCommand(onUsage ucli.OnUsageErrorFunc) *ucli.Command {
 			if err != nil {
 				return err
 			}
-			out := c.String("out")
-			return withDB(c, func(db *bank.DB) error {
-				var progress func(workload.Progress, workload.Interval)
-				if c.IsSet("progress") && durationOf(c, "progress") > 0 || !c.IsSet("progress") && isTerminal(c.App.ErrWriter) {
-					progress = progressLines(c.App.ErrWriter)
-				}
-				r, err := workload.Run(c.Context, db, cfg, progress)
-				if r != nil {
-					if werr := r.Write(c.App.Writer); werr != nil && err == nil {
-						err = werr
-					}
-					if out != "" {
-						if werr := r.WriteResults(out); werr != nil && err == nil {
-							err = werr
-						}
-					}
-				}
-				if err != nil {
-					return fmt.Errorf("bench: %w", err)
-				}
-				if !r.OK() {
-					return fmt.Errorf("bench: %d invariant violations (the report above lists them)", len(r.Violations))
-				}
-				return nil
-			})
+			return withDB(c, func(db *bank.DB) error { return bench(c, db, cfg) })
 		},
 	}
+}
+
+// bench runs the bank test and writes its report, and with --out its results; an error
+// when it could not run, or when its verdict is FAILED.
+func bench(c *ucli.Context, db *bank.DB, cfg workload.Config) error {
+	var progress func(workload.Progress, workload.Interval)
+	if c.IsSet("progress") && durationOf(c, "progress") > 0 || !c.IsSet("progress") && isTerminal(c.App.ErrWriter) {
+		progress = workload.ProgressLines(c.App.ErrWriter)
+	}
+	r, err := workload.Run(c.Context, db, cfg, progress)
+	if r != nil {
+		if werr := r.Write(c.App.Writer); werr != nil && err == nil {
+			err = werr
+		}
+		if out := c.String("out"); out != "" {
+			if werr := r.WriteResults(out); werr != nil && err == nil {
+				err = werr
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	if !r.OK() {
+		return fmt.Errorf("bench: %d invariant violations (the report above lists them)", len(r.Violations))
+	}
+	return nil
 }
 
 func benchConfig(c *ucli.Context) (workload.Config, error) {
@@ -89,23 +89,3 @@ func benchConfig(c *ucli.Context) (workload.Config, error) {
 	}
 	return cfg, nil
 }
-
-// progressLines prints, at the end of every interval, one line of what ended in it, under
-// a header printed once: as CockroachDB's workload does, so that a stall, a fault or a
-// Robinhood shows when it happened.
-func progressLines(w io.Writer) func(workload.Progress, workload.Interval) {
-	header := true
-	return func(p workload.Progress, iv workload.Interval) {
-		if header {
-			fmt.Fprintf(w, "%8s %12s %10s %7s %9s %9s %9s %9s  %s\n",
-				"elapsed", "transfers/s", "refused/s", "errors", "p50", "p95", "p99", "max", "during")
-			header = false
-		}
-		secs := max((iv.End - iv.Start).Seconds(), 1e-9)
-		fmt.Fprintf(w, "%7.1fs %12.1f %10.1f %7d %9s %9s %9s %9s  %s\n",
-			p.Elapsed.Seconds(), float64(iv.Committed)/secs, float64(iv.Refused)/secs, iv.Errors+iv.InDoubt,
-			msOf(iv.Latency[0]), msOf(iv.Latency[1]), msOf(iv.Latency[2]), msOf(iv.Latency[3]), strings.Join(iv.Marks, ", "))
-	}
-}
-
-func msOf(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }

@@ -105,9 +105,9 @@ func TestDemoGolden(t *testing.T) {
 	if first.code != 0 {
 		t.Fatalf("demo exited %d: %s", first.code, first.stderr)
 	}
-	again := client(t, dsn, "demo", "--workers", "1")
+	again := client(t, dsn, "demo", "--jobs", "1")
 	if again.code != 0 || again.stdout != first.stdout {
-		t.Fatalf("a second demo (1 worker, same database) printed something else (exit %d):\n%s", again.code, again.stdout)
+		t.Fatalf("a second demo (1 job, same database) printed something else (exit %d):\n%s", again.code, again.stdout)
 	}
 	path := filepath.Join("testdata", "demo.golden")
 	if *update {
@@ -214,7 +214,9 @@ func TestBadInput(t *testing.T) {
 		{"populate --customers 99999999999", "", 2, "--customers must be between 1 and"},
 		{"populate --max-accounts 0", "", 2, "--max-accounts must be between 1 and"},
 		{"populate --max-accounts 1000", "", 2, "--max-accounts must be between 1 and"},
-		{"populate --workers 0", "", 2, "--workers must be between"},
+		{"populate --jobs 0", "", 2, "--jobs must be between"},
+		{"populate --jobs 257", "", 2, "--jobs must be between"},
+		{"populate --workers 0", "", 2, "--workers must be between"}, // --jobs's former name
 		{"populate --seed -1", "", 2, "is not a whole number in base 10"},
 		{"populate --bogus", "", 2, "flag provided but not defined"},
 		{"call top-states --limit 0", "", 2, "--limit must be between 1 and"},
@@ -522,10 +524,10 @@ func TestDryRun(t *testing.T) {
 	if loaded == "" {
 		t.Fatal("demo.golden has no populate line")
 	}
-	for _, workers := range []string{"1", "3"} {
-		r := client(t, "Driver={no such driver}", "populate", "--dry-run", "--workers", workers)
+	for _, jobs := range []string{"--jobs=1", "--jobs=3", "--workers=2"} {
+		r := client(t, "Driver={no such driver}", "populate", "--dry-run", jobs)
 		if want := "Made from seed 42, loaded nowhere: " + loaded + "\n"; r.code != 0 || r.stdout != want {
-			t.Errorf("--workers %s: exit %d, printed %q, want %q (stderr %q)", workers, r.code, r.stdout, want, r.stderr)
+			t.Errorf("%s: exit %d, printed %q, want %q (stderr %q)", jobs, r.code, r.stdout, want, r.stderr)
 		}
 	}
 }

@@ -14,11 +14,11 @@ import (
 
 // demo does what the seed's test script did, and proves the money was conserved. Its
 // standard output depends only on the seed and flags; timings go to stderr.
-func demo(c *ucli.Context, db *bank.DB, cfg gen.Config, workers int, stdout, stderr io.Writer) error {
+func demo(c *ucli.Context, db *bank.DB, cfg gen.Config, jobs int, stdout, stderr io.Writer) error {
 	ctx := c.Context
 	start := time.Now()
 	fmt.Fprintf(stdout, "Fun With Banking: %d customers, 1 to %d accounts each, seed %d\n\n", cfg.Customers, cfg.MaxAccounts, cfg.Seed)
-	sum, err := populate(c, db, cfg, workers, stdout)
+	sum, err := populate(c, db, cfg, jobs, stdout)
 	if err != nil {
 		return err
 	}

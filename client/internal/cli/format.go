@@ -18,10 +18,9 @@ const (
 
 var formats = []string{FormatTable, FormatJSON, FormatCSV}
 
-// kind says how a column prints: numbers and money right-aligned in tables; in JSON, numbers
-// bare and money as a string holding its exact decimal ("1234.50"). A JSON number would
-// lose cents past 2^53 in most parsers (JavaScript's JSON.parse, Python's json as float);
-// a string is what PostgreSQL drivers hand over for numeric, and converts exactly.
+// kind says how a column prints: numbers and money right-aligned in tables; in JSON,
+// numbers bare and money as its exact decimal in a string ("1234.50"), since most JSON
+// parsers read a number as a float and would lose cents past 2^53.
 type kind int
 
 const (

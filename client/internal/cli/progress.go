@@ -12,14 +12,18 @@ import (
 	"funwithbanking/client/internal/bank"
 )
 
+// Populate's progress bar: its width in characters, and how often it is redrawn at most.
+const (
+	barWidth       = 30
+	barRedrawEvery = 200 * time.Millisecond
+)
+
 // progressBar draws populate's progress on a terminal: a bar, rows a second and the time
-// left, redrawn at most five times a second. It is nil, and populate quiet, when stderr is
-// a file or a pipe.
+// left. It is nil, and populate quiet, when stderr is a file or a pipe.
 func progressBar(w io.Writer) func(done, total int, loaded bank.LoadSummary) {
 	if !isTerminal(w) {
 		return nil
 	}
-	const width = 30
 	// Rates count from the first batch on: before it, the old bank was being deleted.
 	var last, first time.Time
 	var firstDone int
@@ -30,12 +34,12 @@ func progressBar(w io.Writer) func(done, total int, loaded bank.LoadSummary) {
 		if first.IsZero() {
 			first, firstDone, firstRows = now, done, rows
 		}
-		if now.Sub(last) < 200*time.Millisecond && done < total {
+		if now.Sub(last) < barRedrawEvery && done < total {
 			return
 		}
 		last = now
 		elapsed := max(now.Sub(first), time.Millisecond)
-		filled := width * done / total
+		filled := barWidth * done / total
 		rate := float64(rows-firstRows) / elapsed.Seconds()
 		eta := time.Duration(float64(elapsed) * float64(total-done) / float64(max(done-firstDone, 1))).Round(time.Second)
 		tail := fmt.Sprintf("%.0f rows/s  ETA %s", rate, eta)
@@ -46,7 +50,7 @@ func progressBar(w io.Writer) func(done, total int, loaded bank.LoadSummary) {
 			tail = "building keys and indexes"
 		}
 		fmt.Fprintf(w, "\r\033[Kpopulate [%s%s] %3d%%  %d customers  %s",
-			strings.Repeat("#", filled), strings.Repeat(".", width-filled), 100*done/total, loaded.Customers, tail)
+			strings.Repeat("#", filled), strings.Repeat(".", barWidth-filled), 100*done/total, loaded.Customers, tail)
 	}
 }
 

@@ -15,11 +15,9 @@ type closedWriter struct{}
 
 func (closedWriter) Write([]byte) (int, error) { return 0, errClosed }
 
-// guardStream makes a closed standard stream fail its writes, as it would in a C program.
-// Go's runtime opens /dev/null read-write in place of a standard descriptor it finds
-// closed at start (so that no socket takes its number), after which writes vanish
-// without error. A shell opens /dev/null write-only for ">/dev/null", so the read-write
-// one is the runtime's: the stream was closed, and what the client writes there is lost.
+// guardStream makes a closed standard stream fail its writes, as in C. Go's runtime puts
+// /dev/null, read-write, in place of a standard descriptor closed at start; a shell's
+// ">/dev/null" is write-only, so a read-write /dev/null means the stream was closed.
 func guardStream(w io.Writer) io.Writer {
 	f, ok := w.(*os.File)
 	if !ok {

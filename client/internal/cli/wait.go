@@ -37,10 +37,9 @@ func waitCommand(onUsage ucli.OnUsageErrorFunc) *ucli.Command {
 	}
 }
 
-// waitReady opens the bank as every command does (connect, session settings, schema
-// check) until that succeeds. A TCP probe would not do: Docker's port proxy accepts
-// connections as soon as the container starts, and the image's entrypoint loads the schema
-// with a server that does not listen on TCP, then restarts it.
+// waitReady opens the bank as every command does until that succeeds. A TCP probe would
+// not do: Docker's port proxy accepts connections at once, and the image's entrypoint
+// loads the schema on a server that does not listen on TCP yet.
 func waitReady(ctx context.Context, dsn string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

@@ -1,6 +1,6 @@
 // Package gen makes the mock bank from a seed. A batch of customers, with their accounts,
 // is a pure function of (seed, batch index), so batches can be made in any order by any
-// number of workers and the bank is always the same; only account ids depend on the
+// number of goroutines and the bank is always the same; only account ids depend on the
 // batches before, and Stream numbers them in batch order.
 package gen
 
@@ -125,7 +125,7 @@ func (c Config) MakeBatch(i int) Batch {
 	first := i * CustomersPerBatch
 	n := min(CustomersPerBatch, c.Customers-first)
 	// Room for the accounts a batch holds on average (joint ones count once for two
-	// holders), so appending seldom copies: growing the slice was a third of MakeBatch.
+	// holders), so appending seldom copies.
 	b := Batch{Index: i, Customers: make([]Customer, n), Accounts: make([]Account, 0, n*(c.MaxAccounts+1)/2+n/8)}
 	want := make([]int, n) // accounts each customer is to hold, 1..MaxAccounts
 	held := make([]int, n)

@@ -14,10 +14,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-func collect(t *testing.T, c Config, workers int) []Batch {
+func collect(t *testing.T, c Config, jobs int) []Batch {
 	t.Helper()
 	var out []Batch
-	if err := Stream(c, workers, func(b *Batch) error { out = append(out, *b); return nil }); err != nil {
+	if err := Stream(c, jobs, func(b *Batch) error { out = append(out, *b); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	return out
@@ -36,12 +36,12 @@ func TestSameSeedSameBank(t *testing.T) {
 	}
 }
 
-func TestWorkersDoNotChangeTheBank(t *testing.T) {
+func TestJobsDoNotChangeTheBank(t *testing.T) {
 	c := Config{Customers: 5500, MaxAccounts: 6, Seed: 3}
 	one := collect(t, c, 1)
-	for _, w := range []int{2, 4, 9} {
-		if !reflect.DeepEqual(one, collect(t, c, w)) {
-			t.Fatalf("%d workers made a different bank than 1", w)
+	for _, jobs := range []int{2, 4, 9} {
+		if !reflect.DeepEqual(one, collect(t, c, jobs)) {
+			t.Fatalf("%d jobs made a different bank than 1", jobs)
 		}
 	}
 }

@@ -31,9 +31,8 @@ var (
 )
 
 // ParseFixed parses a plain non-negative decimal ("12", "12.5", "0.07") into an integer
-// scaled by 10^places, refusing more than places decimals rather than rounding them away,
-// and anything that is not digits with at most one point (no signs, exponents, spaces,
-// "NaN" or "Inf": strconv would accept some of those).
+// scaled by 10^places, refusing more decimals rather than rounding, and anything but digits
+// with at most one point (strconv would take some signs, exponents, spaces, NaN or Inf).
 func ParseFixed(s string, places int) (int64, error) {
 	if s == "" {
 		return 0, errEmpty
@@ -164,9 +163,8 @@ func (c *Cents) Scan(src any) error {
 // Value sends the amount as exact decimal text, for a numeric parameter.
 func (c Cents) Value() (driver.Value, error) { return c.String(), nil }
 
-// Total is a sum of balances: exact, to the cent, of any size (a sum of numeric(15,2)
-// balances is numeric without bound in SQL, and one customer or the whole bank may hold
-// more than an int64 of cents). It is kept as canonical text ("-12.30", "0.00"), so two
+// Total is a sum of balances, exact to the cent and of any size: such a sum is unbounded
+// in SQL and may pass an int64 of cents. Kept as canonical text ("-12.30", "0.00"), two
 // Totals are equal exactly when == says so.
 type Total struct{ s string }
 

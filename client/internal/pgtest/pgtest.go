@@ -214,10 +214,9 @@ func StartAtXid(xid uint32) (*Server, error) {
 	return s, nil
 }
 
-// Restart restarts the server with pg_ctl's shutdown mode ("fast" or "immediate"), as an
-// operator would, and waits until it accepts connections again. fsync is off, which only
-// matters if the machine crashes; synchronous_commit stays on, so a commit the client saw
-// survives an immediate restart as it would in production.
+// Restart restarts the server with pg_ctl's shutdown mode ("fast" or "immediate") and waits
+// until it accepts connections. fsync is off, which matters only if the machine crashes;
+// synchronous_commit stays on, so a commit the client saw survives an immediate restart.
 func (s *Server) Restart(mode string) error {
 	_, err := s.server("pg_ctl", "-D", s.dataDir(), "-l", filepath.Join(s.dir, "server.log"), "-m", mode, "-w", "-t", "60", "restart")
 	return err

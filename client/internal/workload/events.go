@@ -20,7 +20,7 @@ const (
 )
 
 // maxEvents bounds the operations a run keeps one by one (for results.json and the
-// pictures): about 100 MB. Past it, the counts and intervals go on; the points stop.
+// pictures), and so its memory. Past it, the counts and intervals go on; the points stop.
 const maxEvents = 2_000_000
 
 // Event is one operation. At is when it was meant to start, from the start of the run:
@@ -112,4 +112,25 @@ func (iv *Interval) mark(m string) {
 	if !slices.Contains(iv.Marks, m) {
 		iv.Marks = append(iv.Marks, m)
 	}
+}
+
+// percentiles returns p50, p95 and p99 by nearest rank, and the longest: a stall (a
+// transfer held back by a lock) shows there and nowhere else.
+func percentiles(d []time.Duration) [4]time.Duration {
+	var out [4]time.Duration
+	if len(d) == 0 {
+		return out
+	}
+	slices.Sort(d)
+	for i, p := range []float64{0.50, 0.95, 0.99} {
+		out[i] = nearestRank(d, p)
+	}
+	out[3] = d[len(d)-1]
+	return out
+}
+
+// nearestRank is the p-th quantile of sorted d, by nearest rank.
+func nearestRank(d []time.Duration, p float64) time.Duration {
+	k := int(p*float64(len(d)) + 0.5)
+	return d[min(max(k-1, 0), len(d)-1)]
 }

@@ -74,4 +74,23 @@ func (r *Report) errorsLine() string {
 	return strings.Join(parts, ", ")
 }
 
-func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
+// ProgressLines prints, at the end of every interval, one line of what ended in it, under
+// a header printed once, as CockroachDB's workload does: a stall, a fault or a Robinhood
+// shows when it happened.
+func ProgressLines(w io.Writer) func(Progress, Interval) {
+	header := true
+	return func(p Progress, iv Interval) {
+		if header {
+			fmt.Fprintf(w, "%8s %12s %10s %7s %9s %9s %9s %9s  %s\n",
+				"elapsed", "transfers/s", "refused/s", "errors", "p50", "p95", "p99", "max", "during")
+			header = false
+		}
+		secs := max((iv.End - iv.Start).Seconds(), 1e-9)
+		fmt.Fprintf(w, "%7.1fs %12.1f %10.1f %7d %9s %9s %9s %9s  %s\n",
+			p.Elapsed.Seconds(), float64(iv.Committed)/secs, float64(iv.Refused)/secs, iv.Errors+iv.InDoubt,
+			ms(iv.Latency[0]), ms(iv.Latency[1]), ms(iv.Latency[2]), ms(iv.Latency[3]), strings.Join(iv.Marks, ", "))
+	}
+}
+
+// ms is a latency as the summary and the progress lines print it.
+func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", millis(d)) }

@@ -11,10 +11,9 @@ import (
 	"time"
 )
 
-// results is what results.json holds: the run's configuration, its totals, every
-// operation type and outcome with its latency percentiles, the per-interval series, the
-// Robinhoods, the bank's total as each read saw it, and the checker's verdict with the
-// first and worst problem of each kind, as Jepsen's summary gives them.
+// results is what results.json holds (docs/reliability.md): the run's configuration and
+// totals, latencies by operation and outcome, the series, the Robinhoods, each read's
+// total, and the verdict with the first and worst problem of each kind, as Jepsen's.
 type results struct {
 	Config         resultsConfig                       `json:"config"`
 	ElapsedSeconds float64                             `json:"elapsed_seconds"`
@@ -115,10 +114,7 @@ func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisec
 // digest is the count and latency percentiles (nearest rank) of d, which it sorts.
 func digest(d []time.Duration) latencyDigest {
 	slices.Sort(d)
-	rank := func(p float64) float64 {
-		k := int(p*float64(len(d)) + 0.5)
-		return millis(d[min(max(k-1, 0), len(d)-1)])
-	}
+	rank := func(p float64) float64 { return millis(nearestRank(d, p)) }
 	return latencyDigest{Count: len(d), P50ms: rank(0.50), P90ms: rank(0.90), P99ms: rank(0.99),
 		P999ms: rank(0.999), MaxMs: millis(d[len(d)-1])}
 }
@@ -139,78 +135,113 @@ func problemKind(v string) string {
 }
 
 func (r *Report) results() results {
-	c := r.Config
-	out := results{
-		Config: resultsConfig{Workers: c.Workers, Readers: c.Readers, DurationSeconds: c.Duration.Seconds(),
-			Transfers: c.Transfers, RobinhoodEverySeconds: c.RobinhoodEvery.Seconds(), Seed: c.Seed,
-			MaxAmount: c.MaxAmount.String(), AccountsPicked: c.Accounts, Rate: c.Rate, IntervalSeconds: c.Interval.Seconds()},
+	spans, reads, worstRead := r.spansAndReads()
+	return results{
+		Config:         resultsConfigOf(r.Config),
 		ElapsedSeconds: r.Elapsed.Seconds(), Interrupted: r.Interrupted, Accounts: r.Accounts,
 		StartTotal: r.StartTotal.String(),
-		Totals: resultsTotals{Committed: r.Committed, Refused: r.Refused, InDoubt: r.InDoubt,
-			InDoubtHappened: r.InDoubtHappened, InDoubtNotHappened: r.InDoubtNotHappened, Reads: r.Reads,
-			Robinhoods: r.Robinhoods, RobinhoodMoves: r.RobinhoodMoves, Retries: r.Retries,
-			Reconnects: r.Reconnects, ErrorsByCode: r.ErrorsByCode},
-		Operations: map[string]map[string]latencyDigest{},
-		Intervals:  []resultsInterval{}, Robinhoods: []resultsSpan{}, Reads: []resultsRead{},
+		Totals:     r.totals(),
+		Operations: r.operations(),
+		Intervals:  resultsIntervals(r.Intervals), Robinhoods: spans, Reads: reads,
 		EventsKept: len(r.Events), EventsDropped: r.EventsDropped,
-		Checker: resultsChecker{OK: r.OK(), Violations: append([]string{}, r.Violations...), Kinds: map[string]resultsProblem{}},
+		Checker: r.verdictResults(worstRead),
 	}
-	if out.Totals.ErrorsByCode == nil {
-		out.Totals.ErrorsByCode = map[string]int64{}
+}
+
+func resultsConfigOf(c Config) resultsConfig {
+	return resultsConfig{Workers: c.Workers, Readers: c.Readers, DurationSeconds: c.Duration.Seconds(),
+		Transfers: c.Transfers, RobinhoodEverySeconds: c.RobinhoodEvery.Seconds(), Seed: c.Seed,
+		MaxAmount: c.MaxAmount.String(), AccountsPicked: c.Accounts, Rate: c.Rate, IntervalSeconds: c.Interval.Seconds()}
+}
+
+func (r *Report) totals() resultsTotals {
+	t := resultsTotals{Committed: r.Committed, Refused: r.Refused, InDoubt: r.InDoubt,
+		InDoubtHappened: r.InDoubtHappened, InDoubtNotHappened: r.InDoubtNotHappened, Reads: r.Reads,
+		Robinhoods: r.Robinhoods, RobinhoodMoves: r.RobinhoodMoves, Retries: r.Retries,
+		Reconnects: r.Reconnects, ErrorsByCode: r.ErrorsByCode}
+	if t.ErrorsByCode == nil {
+		t.ErrorsByCode = map[string]int64{}
 	}
+	return t
+}
+
+// operations digests the latencies of each operation type and outcome.
+func (r *Report) operations() map[string]map[string]latencyDigest {
 	byKind := map[string]map[string][]time.Duration{}
-	start, _ := new(big.Rat).SetString(r.StartTotal.String())
-	var worstRead string
-	var worstGap *big.Rat
 	for _, e := range r.Events {
 		if byKind[e.Op] == nil {
 			byKind[e.Op] = map[string][]time.Duration{}
 		}
 		byKind[e.Op][e.Outcome] = append(byKind[e.Op][e.Outcome], e.Latency)
+	}
+	out := map[string]map[string]latencyDigest{}
+	for op, outcomes := range byKind {
+		out[op] = map[string]latencyDigest{}
+		for outcome, d := range outcomes {
+			out[op][outcome] = digest(d)
+		}
+	}
+	return out
+}
+
+// spansAndReads lists each Robinhood's span and each read's total, and words the read
+// whose total is furthest from the start ("" when none strays).
+func (r *Report) spansAndReads() ([]resultsSpan, []resultsRead, string) {
+	spans, reads := []resultsSpan{}, []resultsRead{}
+	start, _ := new(big.Rat).SetString(r.StartTotal.String())
+	var worstRead string
+	var worstGap *big.Rat
+	for _, e := range r.Events {
 		switch {
 		case e.Op == OpRobinhood:
-			out.Robinhoods = append(out.Robinhoods, resultsSpan{e.At.Seconds(), e.End().Seconds(), e.Outcome, e.Path})
+			spans = append(spans, resultsSpan{e.At.Seconds(), e.End().Seconds(), e.Outcome, e.Path})
 		case e.Op == OpRead && e.Outcome == OutcomeOK:
-			out.Reads = append(out.Reads, resultsRead{e.End().Seconds(), e.Total.String()})
-			if seen, ok := new(big.Rat).SetString(e.Total.String()); ok && start != nil {
-				gap := new(big.Rat).Abs(new(big.Rat).Sub(seen, start))
-				if gap.Sign() > 0 && (worstGap == nil || gap.Cmp(worstGap) > 0) {
-					worstGap = gap
-					worstRead = fmt.Sprintf("a read at %.3fs saw a total of %s, start %s", e.End().Seconds(), e.Total, r.StartTotal)
-				}
+			reads = append(reads, resultsRead{e.End().Seconds(), e.Total.String()})
+			seen, ok := new(big.Rat).SetString(e.Total.String())
+			if !ok || start == nil {
+				continue
+			}
+			if gap := new(big.Rat).Abs(new(big.Rat).Sub(seen, start)); gap.Sign() > 0 && (worstGap == nil || gap.Cmp(worstGap) > 0) {
+				worstGap = gap
+				worstRead = fmt.Sprintf("a read at %.3fs saw a total of %s, start %s", e.End().Seconds(), e.Total, r.StartTotal)
 			}
 		}
 	}
-	for op, outcomes := range byKind {
-		out.Operations[op] = map[string]latencyDigest{}
-		for outcome, d := range outcomes {
-			out.Operations[op][outcome] = digest(d)
-		}
-	}
-	for _, iv := range r.Intervals {
+	return spans, reads, worstRead
+}
+
+func resultsIntervals(ivs []Interval) []resultsInterval {
+	out := []resultsInterval{}
+	for _, iv := range ivs {
 		marks := iv.Marks
 		if marks == nil {
 			marks = []string{}
 		}
-		out.Intervals = append(out.Intervals, resultsInterval{StartSeconds: iv.Start.Seconds(), EndSeconds: iv.End.Seconds(),
+		out = append(out, resultsInterval{StartSeconds: iv.Start.Seconds(), EndSeconds: iv.End.Seconds(),
 			Committed: iv.Committed, Refused: iv.Refused, InDoubt: iv.InDoubt, Errors: iv.Errors, Reads: iv.Reads,
 			Robinhoods: iv.Robinhoods, P50ms: millis(iv.Latency[0]), P95ms: millis(iv.Latency[1]),
 			P99ms: millis(iv.Latency[2]), MaxMs: millis(iv.Latency[3]), Marks: marks})
 	}
+	return out
+}
+
+// verdictResults is the verdict with the first and worst problem of each kind.
+func (r *Report) verdictResults(worstRead string) resultsChecker {
+	c := resultsChecker{OK: r.OK(), Violations: append([]string{}, r.Violations...), Kinds: map[string]resultsProblem{}}
 	for _, v := range r.Violations {
 		k := problemKind(v)
-		p := out.Checker.Kinds[k]
+		p := c.Kinds[k]
 		if p.Count == 0 {
 			p.First, p.Worst = v, v
 		}
 		p.Count++
-		out.Checker.Kinds[k] = p
+		c.Kinds[k] = p
 	}
-	if p, ok := out.Checker.Kinds["wrong read"]; ok && worstRead != "" {
+	if p, ok := c.Kinds["wrong read"]; ok && worstRead != "" {
 		p.Worst = worstRead
-		out.Checker.Kinds["wrong read"] = p
+		c.Kinds["wrong read"] = p
 	}
-	return out
+	return c
 }
 
 // WriteResults writes results.json and the pictures into dir, made if need be.

@@ -67,10 +67,9 @@ func exitStatus(err error) int {
 	return exitFailed
 }
 
-// settle decides what to say of a change whose COMMIT lost its connection: it asks the
-// bank, on a new connection, how the transaction ended. It returns nil and a note for the
-// user when it committed, an error saying nothing changed when it aborted, and inDoubt
-// when nobody can tell. Any other error is returned as it is.
+// settle decides what to say of a change whose COMMIT lost its connection, asking the bank
+// on a new connection: a note when it committed, an error saying nothing changed when it
+// aborted, inDoubt when nobody can tell. Any other error is returned as it is.
 func settle(ctx context.Context, db *bank.DB, what string, err error) (note string, _ error) {
 	var d *bank.InDoubtError
 	if !errors.As(err, &d) {
@@ -79,14 +78,14 @@ func settle(ctx context.Context, db *bank.DB, what string, err error) (note stri
 	// Not cancelled by a Ctrl-C: having sent COMMIT, the client owes the user its end.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 	defer cancel()
-	return settled(what, d, db.Outcome(ctx, d.XID))
+	return settled(what, d, db.TxStatus(ctx, d.XID))
 }
 
-func settled(what string, d *bank.InDoubtError, status string) (string, error) {
+func settled(what string, d *bank.InDoubtError, status bank.TxStatus) (string, error) {
 	switch status {
-	case "committed":
+	case bank.TxCommitted:
 		return fmt.Sprintf("the connection was lost during COMMIT (%v); the bank says transaction %s committed", d.Err, d.XID), nil
-	case "aborted":
+	case bank.TxAborted:
 		return "", fmt.Errorf("the connection was lost during COMMIT (%v); the bank says transaction %s was rolled back: nothing changed", d.Err, d.XID)
 	}
 	return "", inDoubt{what, d.XID, d.Err}
