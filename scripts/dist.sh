@@ -33,6 +33,9 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/$slug"
 tar -cf - "${files[@]}" | tar -xf - -C "$stage/$slug"
+# go.mod and go.sum for what the archive builds: the repository's also name the modules its
+# benchmarks draw pictures with, which the archive leaves out.
+(cd "$stage/$slug" && go mod tidy)
 # The author's line goes under the README's title.
 # (An archive's own README has one already: it is replaced.)
 # The time spent, from the commits: their span, and the time between consecutive commits
