@@ -16,9 +16,9 @@ out=$(mkdir -p "${2:-.}" && cd "${2:-.}" && pwd)/$slug.tgz
 
 # What builds and runs the system, and the SQL tests (`make test` runs them there through
 # scripts/sqltest.sh). The Go tests with their golden files and harness, the benchmarks (the
-# client's `bench` among them), CI and the documents stay in the repository: with them the
-# archive would pass 100 KB. The archive's README drops the lines marked <!-- repo -->, which
-# point at what it leaves out.
+# client's `bench` among them), the map of the states (tilemap, cli/statemap.go), CI and
+# the documents stay in the repository: with them the archive would pass 100 KB. The
+# archive's README drops the lines marked <!-- repo -->, which point at what it leaves out.
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
     list() { git ls-files "$@"; }
 else
@@ -27,12 +27,16 @@ fi
 files=()
 while IFS= read -r f; do files+=("$f"); done < <(list README.md Dockerfile .dockerignore setup.sh Makefile go.mod go.sum \
     db client scripts/pg.sh scripts/register-odbc-driver.sh scripts/dist.sh scripts/sqltest.sh |
-    grep -v -e '_test\.go$' -e '/pgtest/' -e '/testdata/' -e '^client/internal/workload/' -e '^client/internal/cli/bench\.go$')
+    grep -v -e '_test\.go$' -e '/pgtest/' -e '/testdata/' -e '^client/internal/workload/' -e '^client/internal/cli/bench\.go$' \
+        -e '^client/internal/tilemap/' -e '^client/internal/cli/statemap\.go$')
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/$slug"
 tar -cf - "${files[@]}" | tar -xf - -C "$stage/$slug"
+# go.mod and go.sum for what the archive builds: the repository's also name the modules its
+# benchmarks draw pictures with, which the archive leaves out.
+(cd "$stage/$slug" && go mod tidy)
 # The author's line goes under the README's title.
 # (An archive's own README has one already: it is replaced.)
 # The time spent, from the commits: their span, and the time between consecutive commits

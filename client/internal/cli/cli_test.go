@@ -159,6 +159,7 @@ func TestCalls(t *testing.T) {
 			}
 		})
 	}
+	checkMap(t, client(t, dsn, "call", "top-states", "--format", "map"), "top-states-map.golden")
 	r := client(t, dsn, "call", "transfer", "--from", "1", "--to", "2", "--amount", "0.01", "--format", "json")
 	// Ids are JSON numbers; money is a JSON string of its exact decimal.
 	if r.code != 0 || !strings.Contains(r.stdout, `"from_account": 1`) || !regexp.MustCompile(`"from_balance": "[0-9]+\.[0-9]{2}"`).MatchString(r.stdout) {
@@ -167,6 +168,32 @@ func TestCalls(t *testing.T) {
 	r = client(t, dsn, "call", "robinhood", "--percent", "12.5", "--count", "3", "--format", "csv")
 	if r.code != 0 || strings.Count(r.stdout, "\n") < 2 {
 		t.Fatalf("robinhood: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// checkMap compares a map the client drew (not on a terminal: digits, no colour) with
+// testdata/golden, and checks that it draws every state once.
+func checkMap(t *testing.T, r run, golden string) {
+	t.Helper()
+	if r.code != 0 {
+		t.Fatalf("the map: exit %d: %s", r.code, r.stderr)
+	}
+	for _, s := range gen.StatePopulations() {
+		if n := len(regexp.MustCompile(`\b`+s.State+`[0-9.]( |\n)`).FindAllString(r.stdout, -1)); n != 1 {
+			t.Errorf("the map draws %s %d times:\n%s", s.State, n, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "\x1b") {
+		t.Errorf("a map written to a pipe holds escape sequences:\n%q", r.stdout)
+	}
+	path := filepath.Join("testdata", golden)
+	if *update {
+		if err := os.WriteFile(path, []byte(r.stdout), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want, err := os.ReadFile(path); err != nil || r.stdout != string(want) {
+		t.Errorf("the map differs from %s (%v):\n%s", path, err, r.stdout)
 	}
 }
 
@@ -222,7 +249,9 @@ func TestBadInput(t *testing.T) {
 		{"call top-states --limit 0", "", 2, "--limit must be between 1 and"},
 		{"call top-customers --limit 3000000000", "", 2, "--limit must be between 1 and"},
 		{"call bottom-customers --limit ten", "", 2, "is not a whole number in base 10"},
-		{"call top-states --format xml", "", 2, "--format must be one of"},
+		{"call top-states --format xml", "", 2, "--format must be one of table, json, csv, map"},
+		{"call top-states --format map --limit 3", "", 2, "--format map draws every state: it takes no --limit"},
+		{"call top-customers --format map", "", 2, "--format must be one of table, json, csv, got"},
 		{"inspect --limit 0", "", 2, "--limit must be between 1 and"},
 		{"bench --workers 0", "", 2, "--workers must be between 1 and"},
 		{"bench --readers -1", "", 2, "--readers must be between 0 and"},
@@ -364,6 +393,12 @@ func TestInspect(t *testing.T) {
 			Pct           json.Number
 			PopulationPct json.Number `json:"population_pct"`
 		}
+		StateBalances []struct {
+			State      string
+			Customers  json.Number
+			AvgBalance string `json:"avg_balance"`
+			Quintile   json.Number
+		} `json:"state_balances"`
 		AccountsPerCustomer []map[string]json.Number `json:"accounts_per_customer"`
 	}
 	dec := json.NewDecoder(strings.NewReader(r.stdout))
@@ -392,11 +427,27 @@ func TestInspect(t *testing.T) {
 	if want := psql("SELECT * FROM bank.profile_states(51)"); states.String() != want {
 		t.Errorf("inspect's states are\n%s, psql's are\n%s", states.String(), want)
 	}
+	var balances strings.Builder
+	for _, s := range got.StateBalances {
+		fmt.Fprintf(&balances, "%s,%s,%s\n", s.State, s.Customers, s.AvgBalance)
+		if q, err := s.Quintile.Int64(); err != nil || q < 1 || q > 5 {
+			t.Errorf("%s: quintile %s, want 1 to 5", s.State, s.Quintile)
+		}
+	}
+	if want := psql("SELECT * FROM bank.top_states(51)"); balances.String() != want {
+		t.Errorf("inspect's state balances are\n%s, psql's top_states are\n%s", balances.String(), want)
+	}
 	if len(got.AccountsPerCustomer) != gen.DefaultMaxAccounts {
 		t.Errorf("accounts per customer has %d rows, want %d", len(got.AccountsPerCustomer), gen.DefaultMaxAccounts)
 	}
-	if r := client(t, dsn, "inspect"); r.code != 0 || !strings.Contains(r.stdout, "Account balance percentiles") {
+	r = client(t, dsn, "inspect")
+	if r.code != 0 || !strings.Contains(r.stdout, "Account balance percentiles") {
 		t.Errorf("inspect as a table: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// As a table, the state balances end inspect: the map call top-states --format map draws.
+	_, drawn, _ := strings.Cut(r.stdout, "\n\nAverage customer balance by state")
+	if m := client(t, dsn, "call", "top-states", "--format", "map"); m.code != 0 || "Average customer balance by state"+drawn != m.stdout {
+		t.Errorf("inspect's map is\n%s\ncall top-states --format map drew\n%s", drawn, m.stdout)
 	}
 }
 

@@ -9,14 +9,18 @@ import (
 	"unicode"
 )
 
-// Output formats of `client call`.
+// Output formats of `client call`; FormatMap is top-states' alone.
 const (
 	FormatTable = "table"
 	FormatJSON  = "json"
 	FormatCSV   = "csv"
+	FormatMap   = "map"
 )
 
-var formats = []string{FormatTable, FormatJSON, FormatCSV}
+var (
+	formats      = []string{FormatTable, FormatJSON, FormatCSV}
+	stateFormats = []string{FormatTable, FormatJSON, FormatCSV, FormatMap}
+)
 
 // kind says how a column prints: numbers and money right-aligned in tables; in JSON,
 // numbers bare and money as its exact decimal in a string ("1234.50"), since most JSON
@@ -44,6 +48,9 @@ type result struct {
 	// reads. A result that cannot be written then still says the change happened.
 	changed string
 	note    string // said on stderr before the result: how an in-doubt COMMIT ended
+	// draw, if set, draws the result in place of its table (the states' map); JSON and
+	// CSV still give the rows.
+	draw func(io.Writer) error
 }
 
 // output writes the result, and says whether the change stands when that fails.
@@ -80,6 +87,12 @@ func (r *result) write(w io.Writer, format string) error {
 		cw.WriteAll(r.rows)
 		return cw.Error()
 	default:
+		if r.draw != nil {
+			if _, err := io.WriteString(w, printable(r.title)+"\n"); err != nil {
+				return err
+			}
+			return r.draw(w)
+		}
 		return r.writeTable(w)
 	}
 }

@@ -25,9 +25,10 @@ type section struct {
 }
 
 // inspect reads the profile of the loaded bank and sets it beside the real US: each
-// state's share of customers next to its share of the 2020 Census population.
-func inspect(ctx context.Context, db *bank.DB, limit int) ([]section, error) {
-	p, err := db.Profile(ctx, limit)
+// state's share of customers next to its share of the 2020 Census population and, where the
+// client has the map, the states' average balances drawn for w.
+func inspect(ctx context.Context, db *bank.DB, limit int, w io.Writer) ([]section, error) {
+	p, err := db.Profile(ctx, limit, mapOfStates != nil)
 	if err != nil {
 		return nil, fmt.Errorf("inspect: %w", err)
 	}
@@ -61,7 +62,11 @@ func inspect(ctx context.Context, db *bank.DB, limit int) ([]section, error) {
 	for _, b := range p.AccountsPerCustomer {
 		buckets.add(b.Accounts, b.Customers, b.Pct)
 	}
-	return []section{{"profile", summary}, {"balances", balances}, {"states", states}, {"accounts_per_customer", buckets}}, nil
+	sections := []section{{"profile", summary}, {"balances", balances}, {"states", states}, {"accounts_per_customer", buckets}}
+	if mapOfStates != nil {
+		sections = append(sections, section{"state_balances", mapOfStates(p.StateBalances, w)})
+	}
+	return sections, nil
 }
 
 func orNull(s string) string {

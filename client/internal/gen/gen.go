@@ -48,9 +48,13 @@ const (
 	partnerRate = 0.03
 	// nearEmptyRate is the share of accounts holding under $10.
 	nearEmptyRate = 0.03
-	// Balances are log-normal: median exp(balanceMu) cents ($2,500), with a long tail.
+	// Balances are log-normal: median exp(balanceMu) cents ($2,500) where income is the
+	// nation's, with a long tail.
 	balanceMu    = 12.429 // ln(250,000 cents)
 	balanceSigma = 1.5
+	// incomeElasticity scales a state's median balance by its median household income
+	// relative to the nation's, to this power: balances rise faster than income.
+	incomeElasticity = 1.6
 	// maxBalance bounds the tail far below numeric(15,2), even summed over a customer's accounts.
 	maxBalance money.Cents = 100_000_000_00
 )
@@ -129,6 +133,7 @@ func (c Config) MakeBatch(i int) Batch {
 	b := Batch{Index: i, Customers: make([]Customer, n), Accounts: make([]Account, 0, n*(c.MaxAccounts+1)/2+n/8)}
 	want := make([]int, n) // accounts each customer is to hold, 1..MaxAccounts
 	held := make([]int, n)
+	lift := make([]float64, n) // each customer's balanceLift
 	inHousehold := make([]bool, n)
 
 	span := WindowEnd.Sub(WindowStart)
@@ -147,11 +152,13 @@ func (c Config) MakeBatch(i int) Batch {
 				cu.LastName = prev.LastName
 			}
 			inHousehold[k-1], inHousehold[k] = true, true
-			b.addAccount(r, []int{k - 1, k}, held)
+			lift[k] = lift[k-1]
+			b.addAccount(r, []int{k - 1, k}, held, lift)
 			continue
 		}
 		cu.Street = address.StreetAddress()
 		cu.City, cu.State, cu.Zip = usPlaces().pick(r)
+		lift[k] = balanceLift(cu.State)
 	}
 	for k := range b.Customers {
 		if n > 1 && r.Float64() < partnerRate {
@@ -160,31 +167,34 @@ func (c Config) MakeBatch(i int) Batch {
 				j++
 			}
 			if held[k] < want[k] && held[j] < want[j] {
-				b.addAccount(r, []int{k, j}, held)
+				b.addAccount(r, []int{k, j}, held, lift)
 			}
 		}
 	}
 	for k := range b.Customers {
 		for held[k] < want[k] {
-			b.addAccount(r, []int{k}, held)
+			b.addAccount(r, []int{k}, held, lift)
 		}
 	}
 	return b
 }
 
 // addAccount opens an account held by the customers at the given indexes, after the last
-// of them joined.
-func (b *Batch) addAccount(r *rand.Rand, holders []int, held []int) {
+// of them joined. Its balance follows the mean of their lifts: business partners may live
+// in two states.
+func (b *Batch) addAccount(r *rand.Rand, holders []int, held []int, lift []float64) {
 	opened := WindowStart
 	ids := make([]int64, len(holders))
+	var l float64
 	for h, k := range holders {
 		held[k]++
 		ids[h] = b.Customers[k].ID
 		opened = later(opened, b.Customers[k].CreatedAt)
+		l += lift[k]
 	}
 	b.Accounts = append(b.Accounts, Account{
 		ID:        int64(len(b.Accounts) + 1),
-		Balance:   randBalance(r),
+		Balance:   randBalance(r, l/float64(len(holders))),
 		CreatedAt: opened.Add(randDuration(r, WindowEnd.Sub(opened))),
 		Holders:   ids,
 	})
@@ -207,10 +217,12 @@ func randDuration(r *rand.Rand, d time.Duration) time.Duration {
 	return time.Duration(r.Int64N(secs)) * time.Second
 }
 
-func randBalance(r *rand.Rand) money.Cents {
+// randBalance draws a balance whose median is exp(balanceMu + lift) cents. The draws are the
+// same whatever the lift, so the lift moves balances and nothing else of the bank.
+func randBalance(r *rand.Rand, lift float64) money.Cents {
 	if r.Float64() < nearEmptyRate {
 		return money.Cents(r.IntN(1000))
 	}
-	c := money.Cents(math.Exp(balanceMu + balanceSigma*r.NormFloat64()))
+	c := money.Cents(math.Exp(balanceMu + lift + balanceSigma*r.NormFloat64()))
 	return min(c, maxBalance)
 }
