@@ -153,6 +153,8 @@ local | citus)
         [ "$(id -u)" = 0 ] && as="runuser -u postgres -- "
         started="in .pgdata/ (stop it: $as$PG_BINDIR/pg_ctl -D .pgdata/data stop)"
     else
+        [ -f db/citus/distribute.sql ] ||
+            die "this copy has no Citus layout (db/citus/): it is in the project's repository"
         citus_installed ||
             die "Citus is not installed for $PG_BINDIR (see docs/citus.md)"
         for p in $((PORT + 1)) $((PORT + 2)); do

@@ -10,8 +10,9 @@
 
 CREATE SCHEMA bank;
 COMMENT ON SCHEMA bank IS 'Fun With Banking: customers, accounts, and who holds which.';
--- Each function says who may call it (db/procedures.sql grants beside each one).
-ALTER DEFAULT PRIVILEGES IN SCHEMA bank REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+-- Each function says who may call it (db/procedures.sql grants beside each one): none is
+-- everyone's to call by default, in this database.
+ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 
 -- psql users type top_customers(), not bank.top_customers().
 DO $$

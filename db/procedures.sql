@@ -50,26 +50,28 @@ BEGIN
 END
 $$;
 
--- Types have no CREATE OR REPLACE: made on the first load only.
+-- Types have no CREATE OR REPLACE: each is made when missing.
 DO $$
+DECLARE
+    v_type record;
 BEGIN
-    -- A ranking of account holders kept for a later correction: the kept holders (the
-    -- richest and the poorest) with their totals; every holder not kept has a total
-    -- between lower and upper. since: the ranking's snapshot saw every change made before it.
-    CREATE TYPE bank.ranking AS (ids bigint[], totals numeric[], lower numeric, upper numeric,
-                                 holders bigint, since xid);
-    -- Robinhood's moves from one ranking, the accounts they touch with the row version each
-    -- was planned on, and the snapshot they were planned on.
-    CREATE TYPE bank.plan AS (ranking bank.ranking, from_customer bigint[], from_account bigint[],
-                              to_customer bigint[], to_account bigint[], amount numeric[],
-                              accounts bigint[], versions xid[], snapshot text);
-    -- A row of top_customers and bottom_customers, and one of Robinhood's movements.
-    CREATE TYPE bank.ranked_customer AS (customer_id bigint, first_name text, last_name text, state char(2),
-                                         accounts integer, total_balance numeric);
-    CREATE TYPE bank.move AS (from_customer bigint, from_account bigint, to_customer bigint, to_account bigint,
-                              amount numeric(15,2));
-EXCEPTION WHEN duplicate_object THEN
-    NULL;
+    FOR v_type IN SELECT * FROM (VALUES
+        -- A ranking of account holders kept for a later correction: the kept holders (the
+        -- richest and the poorest) with their totals; every holder not kept has a total
+        -- between lower and upper. since: the ranking's snapshot saw every change made before it.
+        ('bank.ranking', 'ids bigint[], totals numeric[], lower numeric, upper numeric, holders bigint, since xid'),
+        -- Robinhood's moves from one ranking, the accounts they touch with the row version each
+        -- was planned on, and the snapshot they were planned on.
+        ('bank.plan', 'ranking bank.ranking, from_customer bigint[], from_account bigint[], to_customer bigint[], '
+                      'to_account bigint[], amount numeric[], accounts bigint[], versions xid[], snapshot text'),
+        -- A row of top_customers and bottom_customers, and one of Robinhood's movements.
+        ('bank.ranked_customer', 'customer_id bigint, first_name text, last_name text, state char(2), '
+                                 'accounts integer, total_balance numeric'),
+        ('bank.move', 'from_customer bigint, from_account bigint, to_customer bigint, to_account bigint, amount numeric(15,2)')
+    ) AS t(name, fields) WHERE to_regtype(t.name) IS NULL
+    LOOP
+        EXECUTE format('CREATE TYPE %s AS (%s)', v_type.name, v_type.fields);
+    END LOOP;
 END
 $$;
 
@@ -801,6 +803,7 @@ AS $$
 #variable_conflict use_column
 BEGIN
     PERFORM check_limit(p_limit);
+    PERFORM read_snapshot();
     RETURN QUERY
     SELECT c.state, count(*), round(100.0 * count(*) / sum(count(*)) OVER (), 2)::numeric(5,2)
     FROM customers c
@@ -838,6 +841,19 @@ COMMENT ON FUNCTION bank.profile_accounts_per_customer() IS
     'The histogram of accounts held per customer, joint accounts counted for each holder, '
     'with each count''s percent of customers.';
 GRANT EXECUTE ON FUNCTION bank.profile_accounts_per_customer() TO bank_reader;
+
+-- The id of the caller's transaction, for a client to ask pg_xact_status() about should the
+-- answer to its COMMIT be lost; NULL if it wrote nothing. db/citus/functions.sql replaces it.
+CREATE OR REPLACE FUNCTION bank.transaction_id() RETURNS xid8
+LANGUAGE plpgsql VOLATILE
+SET search_path = bank, pg_temp
+AS $$
+BEGIN
+    RETURN pg_current_xact_id_if_assigned();
+END
+$$;
+COMMENT ON FUNCTION bank.transaction_id() IS
+    'This transaction''s id, for pg_xact_status() after a lost COMMIT; NULL if it wrote nothing.';
 
 -- ===== Loads ===============================================================================
 -- A load is bank.load_begin(), the new rows, then bank.load_finish(), in one transaction:
@@ -888,10 +904,15 @@ AS $$
 DECLARE
     v_replaced bigint;
 BEGIN
-    PERFORM lock_for_load();
-    IF EXISTS (SELECT FROM customers c WHERE c.customer_id >= 9223372036854775806) THEN
+    IF current_setting('bank.load_begun', true) = 'yes' THEN
         RAISE EXCEPTION 'a load has already begun in this transaction' USING ERRCODE = 'BK007';
     END IF;
+    -- The guard is a deferred constraint, which PostgreSQL does not check in replica mode.
+    IF current_setting('session_replication_role') <> 'origin' THEN
+        RAISE EXCEPTION 'a load needs session_replication_role = origin: its guard is a deferred constraint'
+            USING ERRCODE = 'BK007';
+    END IF;
+    PERFORM lock_for_load();
     PERFORM drop_keys();
     DELETE FROM customer_accounts;
     DELETE FROM accounts;
@@ -902,6 +923,7 @@ BEGIN
     INSERT INTO customers VALUES
         (9223372036854775806, 'load', 'guard', 'guard', 'guard', 'CA', '00000', now()),
         (9223372036854775807, 'load', 'guard', 'guard', 'guard', 'CA', '00000', now());
+    PERFORM set_config('bank.load_begun', 'yes', true);
 END
 $$;
 COMMENT ON FUNCTION bank.load_begin() IS
@@ -926,6 +948,7 @@ BEGIN
         RAISE EXCEPTION 'bank.load_finish() ends a load begun with bank.load_begin() in the same transaction'
             USING ERRCODE = 'BK007';
     END IF;
+    PERFORM set_config('bank.load_begun', '', true);
     PERFORM create_keys();
     ANALYZE customers;
     ANALYZE accounts;

@@ -14,11 +14,11 @@ case $slug in
 esac
 out=$(mkdir -p "${2:-.}" && cd "${2:-.}" && pwd)/$slug.tgz
 
-# What builds and runs the system, and the SQL tests (`make test` runs them there through
-# scripts/sqltest.sh). The Go tests with their golden files and harness, the benchmarks (the
-# client's `bench` among them), the map of the states (tilemap, cli/statemap.go), CI and
-# the documents stay in the repository: with them the archive would pass 100 KB. The
-# archive's README drops the lines marked <!-- repo -->, which point at what it leaves out.
+# What builds and runs the one-node bank, and its SQL tests (`make test` runs them there
+# through scripts/sqltest.sh). The Go tests with their harness, the isolation specs, the
+# Citus layout, the benchmarks (the client's `bench` among them), the map of the states, CI
+# and the documents stay in the repository. The archive's README drops the lines marked
+# <!-- repo -->, which point at what it leaves out.
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
     list() { git ls-files "$@"; }
 else
@@ -28,6 +28,7 @@ files=()
 while IFS= read -r f; do files+=("$f"); done < <(list README.md Dockerfile .dockerignore setup.sh Makefile go.mod go.sum \
     db client scripts/pg.sh scripts/register-odbc-driver.sh scripts/dist.sh scripts/sqltest.sh |
     grep -v -e '_test\.go$' -e '/pgtest/' -e '/testdata/' -e '^client/internal/workload/' -e '^client/internal/cli/bench\.go$' \
+        -e '^db/citus/' -e '^db/test/isolation/' \
         -e '^client/internal/tilemap/' -e '^client/internal/cli/statemap\.go$')
 
 stage=$(mktemp -d)
@@ -63,4 +64,5 @@ when=$(git log -1 --format=%ct 2>/dev/null || date +%s)
     tar -cf - -C "$stage" --no-recursion --owner=0 --group=0 --numeric-owner --mtime="@$when" -T - | gzip -9n >"$out"
 size=$(wc -c <"$out")
 echo "$out: $size bytes"
-[ "$size" -lt 102400 ] || { echo "dist: $out is $size bytes, over the brief's 100 KB (102,400 bytes)" >&2; exit 1; }
+# The brief's "less than 100KB", read as 100,000 bytes, with 5% to spare.
+[ "$size" -le 95000 ] || { echo "dist: $out is $size bytes, over 95,000 (the brief's 100 KB less 5%)" >&2; exit 1; }

@@ -20,13 +20,15 @@ RESET client_min_messages;
 -- while two-phase commits are paused, a worker's transaction finds a prepared transaction
 -- of Citus's only if its commit failed half done (a worker crashed or a connection broke)
 -- and awaits recovery: a read now would see that transfer on one worker and not the other.
+-- Only a role that may write the bank can have prepared one that matters.
 CREATE OR REPLACE FUNCTION bank.commits_settled() RETURNS boolean
 LANGUAGE plpgsql STABLE
 SET search_path = bank, pg_temp
 AS $$
 BEGIN
     IF EXISTS (SELECT FROM pg_catalog.pg_prepared_xacts x
-               WHERE x.database = current_database() AND x.gid LIKE 'citus\_%') THEN
+               WHERE x.database = current_database() AND x.gid LIKE 'citus\_%'
+                 AND pg_catalog.has_table_privilege(x.owner, 'bank.accounts', 'UPDATE')) THEN
         RAISE EXCEPTION 'on Citus, a two-phase commit on the worker at port % awaits recovery; nothing was read: try '
                         'again once Citus has recovered it (citus.recover_2pc_interval)', inet_server_port()
             USING ERRCODE = 'BK010';
@@ -69,8 +71,9 @@ BEGIN
     EXCEPTION WHEN SQLSTATE 'BK901' THEN
         NULL;
     END;
-    -- What tells this transaction's next read that its snapshots are open: a lock only a
-    -- role that may write the bank can take.
+    -- What tells this transaction's next read that its snapshots are open: this
+    -- transaction's id in a setting, and a lock only a role that may write the bank can take.
+    PERFORM set_config('bank.snapshots_opened', (pg_catalog.get_current_transaction_id()).transaction_number::text, true);
     LOCK TABLE customers IN ROW SHARE MODE;
 END
 $$;
@@ -93,17 +96,22 @@ $$;
 
 -- Contract: on Citus, gives this transaction's reads one snapshot across every worker: in
 -- a REPEATABLE READ transaction, through bank_citus.open_snapshots(), once; in one that
--- holds writers off (bank_citus.writers_held()), there is nothing to do. Refused (BK009)
--- otherwise: at READ COMMITTED each worker statement takes a snapshot of its own, and a
--- REPEATABLE READ transaction that touched a worker before took its snapshots then. The
--- functions that call it run as the bank's owner (SECURITY DEFINER), so that all their
+-- holds writers off (bank_citus.writers_held()), by checking only that no commit awaits
+-- recovery. Refused (BK009) otherwise: at READ COMMITTED each worker statement takes a
+-- snapshot of its own, and a REPEATABLE READ transaction that touched a worker before took
+-- its snapshots then; and on a worker, where the coordinator's commits cannot be paused.
+-- The functions that call it run as the bank's owner (SECURITY DEFINER), so that all their
 -- reads share one connection a worker, whoever calls them.
 CREATE OR REPLACE FUNCTION bank.read_snapshot() RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = bank, pg_temp
 AS $$
 BEGIN
+    IF NOT pg_catalog.citus_is_coordinator() THEN
+        RAISE EXCEPTION 'on Citus, read the bank through the coordinator' USING ERRCODE = 'BK009';
+    END IF;
     IF bank_citus.writers_held() THEN
+        PERFORM count(*) FROM accounts a WHERE a.account_id < 0 AND commits_settled();
         RETURN;
     END IF;
     IF current_setting('transaction_isolation') NOT IN ('repeatable read', 'serializable') THEN
@@ -111,14 +119,15 @@ BEGIN
                         'LOCK TABLE bank.accounts, bank.customer_accounts IN SHARE MODE)'
             USING ERRCODE = 'BK009';
     END IF;
-    IF EXISTS (SELECT FROM pg_catalog.pg_locks l
-               WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation'
-                 AND l.relation = 'bank.customers'::regclass AND l.mode = 'RowShareLock') THEN
+    IF current_setting('bank.snapshots_opened', true) = (pg_catalog.get_current_transaction_id()).transaction_number::text
+       AND EXISTS (SELECT FROM pg_catalog.pg_locks l
+                   WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation'
+                     AND l.relation = 'bank.customers'::regclass AND l.mode = 'RowShareLock') THEN
         RETURN;
     END IF;
     IF (pg_catalog.get_current_transaction_id()).transaction_number <> 0 THEN
         RAISE EXCEPTION 'on Citus, a consistent read must come first in its transaction, before any other read or '
-                        'write of the bank''s tables'
+                        'write of the bank''s tables (or a ROLLBACK TO SAVEPOINT past the first read)'
             USING ERRCODE = 'BK009';
     END IF;
     PERFORM bank_citus.open_snapshots(true);
@@ -127,6 +136,20 @@ $$;
 COMMENT ON FUNCTION bank.read_snapshot() IS
     'On Citus, one snapshot across every worker for this transaction: REPEATABLE READ first in the transaction, '
     'or writers held off; BK009 otherwise. Called by every function that reads all accounts.';
+
+-- On Citus a transaction that wrote only on workers has no id on the coordinator until it
+-- commits: one is given to it, so that its outcome can be asked for after a lost COMMIT.
+CREATE OR REPLACE FUNCTION bank.transaction_id() RETURNS xid8
+LANGUAGE plpgsql VOLATILE
+SET search_path = bank, pg_temp
+AS $$
+BEGIN
+    IF pg_current_xact_id_if_assigned() IS NULL AND (pg_catalog.get_current_transaction_id()).transaction_number = 0 THEN
+        RETURN NULL;
+    END IF;
+    RETURN pg_current_xact_id();
+END
+$$;
 
 DO $$
 BEGIN
@@ -145,7 +168,8 @@ $$;
 -- Robinhood's planning session: a connection of the bank's own to this server, kept with
 -- the caller's session, over its Unix socket (pg_hba.conf must let the owner in by trust or
 -- peer there). One left idle in a transaction, as a cancelled caller would leave it, is
--- ended by its server after a second.
+-- ended by its server after a second. Its lock waits end after 5 s: its caller holds the
+-- tables it reads, so any request it queues behind is one that waits for its caller.
 CREATE OR REPLACE FUNCTION bank_citus.planner() RETURNS text
 LANGUAGE plpgsql VOLATILE
 SET search_path = bank, pg_temp
@@ -155,7 +179,9 @@ DECLARE
     v_sockets constant text := split_part(current_setting('unix_socket_directories'), ',', 1);
 BEGIN
     IF v_name = ANY (coalesce(bank_citus.dblink_get_connections(), '{}')) THEN
-        -- A connection whose server went away fails its first command: make it again.
+        -- A connection whose server went away fails its first command: make it again. (The
+        -- ROLLBACK ends what a cancelled caller left open; its warning when there is none
+        -- is not shown: the session's client_min_messages is error.)
         IF bank_citus.dblink_exec(v_name, 'ROLLBACK', false) <> 'ERROR' THEN
             RETURN v_name;
         END IF;
@@ -163,7 +189,7 @@ BEGIN
     END IF;
     PERFORM bank_citus.dblink_connect(v_name, format(
         'host=%s port=%s dbname=%s user=%s application_name=bank-planner '
-        'options=''-c idle_in_transaction_session_timeout=1000 -c client_min_messages=error''',
+        'options=''-c idle_in_transaction_session_timeout=1000 -c lock_timeout=5000 -c client_min_messages=error''',
         CASE WHEN v_sockets <> '' THEN v_sockets ELSE host(inet_server_addr()) END,
         current_setting('port'), current_database(), current_user));
     RETURN v_name;
@@ -252,6 +278,15 @@ BEGIN
 END
 $$;
 
+-- Only the bank's owner connects to the workers: through the coordinator, the read
+-- functions run as the owner, and nobody else can hold a lock or a prepared transaction on
+-- a worker that the bank's loads and reads would wait for. (A role other than the owner
+-- that writes through the coordinator needs CONNECT granted on each worker.)
+SELECT run_command_on_workers(format('SET citus.enable_ddl_propagation TO off; REVOKE CONNECT ON DATABASE %I FROM PUBLIC',
+                                     current_database()));
+
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA bank_citus FROM PUBLIC;
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA bank FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION bank.read_snapshot() FROM bank_reader; -- the read functions call it as the owner
 
 COMMIT;

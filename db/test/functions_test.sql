@@ -25,6 +25,10 @@ BEGIN;
 LOCK TABLE bank.customers, bank.accounts, bank.customer_accounts IN SHARE MODE;
 -- load_begin, then load_finish: empty tables with every key back.
 SELECT pg_temp.throws('SELECT bank.load_finish()', 'BK007', 'load_finish without load_begin');
+SAVEPOINT replica;
+SET LOCAL session_replication_role = replica;
+SELECT pg_temp.throws('SELECT bank.load_begin()', 'BK007', 'load_begin in replica mode, where its guard would not be checked');
+ROLLBACK TO SAVEPOINT replica;
 SELECT pg_temp.empty_bank();
 SELECT bank.load_begin();
 -- Over a bank it says 'on' (TestRepopulateLeavesNoDeadRows), and its caller VACUUMs after the COMMIT.

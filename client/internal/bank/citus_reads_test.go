@@ -27,6 +27,8 @@ var readRoutes = []struct{ name, role, before, read string }{
 		"SELECT total_balance FROM bank.audit()"},
 	{"owner, explicit REPEATABLE READ", "postgres", "",
 		"BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT total_balance FROM bank.audit(); COMMIT"},
+	{"owner, writers held off", "postgres", "",
+		"BEGIN; LOCK TABLE bank.accounts, bank.customer_accounts IN SHARE MODE; SELECT total_balance FROM bank.audit(); COMMIT"},
 }
 
 const readsPerRoute = 60
@@ -249,6 +251,14 @@ func readsBesideUnrecoveredCommit(t *testing.T) {
 	}
 	shard2, _, worker2 := where(other)
 	gid := "citus_0_99999_1_1"
+	// A prepared transaction of a role that cannot write the bank holds no half transfer:
+	// it stops no read.
+	q(server, "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'nogrant') THEN CREATE ROLE nogrant; END IF; END $$")
+	q(worker1, "BEGIN; SET LOCAL ROLE nogrant; PREPARE TRANSACTION 'citus_0_88888_1_1'")
+	if wrong, errs := readTotals(t, name, "bank_reader", "", "SELECT total_balance FROM bank.audit()", total); wrong != 0 || errs != 0 {
+		t.Errorf("beside another role's prepared transaction: %d wrong totals, %d errors", wrong, errs)
+	}
+	q(worker1, "ROLLBACK PREPARED 'citus_0_88888_1_1'")
 	q(worker1, fmt.Sprintf("BEGIN; UPDATE bank.accounts_%s SET balance = balance + 1 WHERE account_id = 1; PREPARE TRANSACTION '%s'", shard1, gid))
 	q(worker2, fmt.Sprintf("UPDATE bank.accounts_%s SET balance = balance - 1 WHERE account_id = %d", shard2, other))
 	q(server, fmt.Sprintf("INSERT INTO pg_dist_transaction (groupid, gid) VALUES (%s, '%s')", group1, gid))
@@ -264,5 +274,40 @@ func readsBesideUnrecoveredCommit(t *testing.T) {
 	q(server, "SELECT recover_prepared_transactions()")
 	if wrong, errs := readTotals(t, name, "bank_reader", "", "SELECT total_balance FROM bank.audit()", total); wrong != 0 || errs != 0 {
 		t.Errorf("after recovery: %d wrong totals, %d errors", wrong, errs)
+	}
+}
+
+// readsOnlyThroughTheCoordinator: the bank is read through the coordinator, where two-phase
+// commits can be paused. Only the owner may connect to a worker; there, the read functions
+// refuse (BK009). A marker of open snapshots cannot be forged by a lock a writer happens to
+// take, and a transaction may read the bank through several functions.
+func readsOnlyThroughTheCoordinator(t *testing.T) {
+	name, _, total, _ := crossWorkerBank(t)
+	worker := server.Workers()[0]
+	if out, err := worker.PsqlAs("bank_reader", name, "-c", "SELECT 1"); err == nil || !strings.Contains(out, "CONNECT") {
+		t.Errorf("bank_reader connected to a worker: %v\n%s", err, out)
+	}
+	if out, err := worker.Psql(name, "-c", "BEGIN ISOLATION LEVEL REPEATABLE READ", "-c", "SELECT * FROM bank.audit()"); err == nil || !strings.Contains(out, "through the coordinator") {
+		t.Errorf("a read on a worker: %v\n%s", err, out)
+	}
+	if out, err := server.Psql(name, "-c", "BEGIN ISOLATION LEVEL REPEATABLE READ",
+		"-c", "SELECT count(*) FROM bank.customers WHERE customer_id = 1 FOR UPDATE",
+		"-c", "SELECT count(*) FROM bank.accounts WHERE account_id = 1", "-c", "SELECT * FROM bank.audit()"); err == nil || !strings.Contains(out, "must come first") {
+		t.Errorf("a lock on customers taken for a marker: %v\n%s", err, out)
+	}
+	out, err := server.PsqlAs("bank_reader", name, "-A", "-t", "-c", "BEGIN ISOLATION LEVEL REPEATABLE READ",
+		"-c", "SELECT count(*) FROM bank.profile_states()", "-c", "SELECT total_balance FROM bank.audit()",
+		"-c", "SELECT count(*) FROM bank.top_customers()", "-c", "COMMIT")
+	if err != nil || !strings.Contains(out, total) {
+		t.Errorf("three functions in one transaction: %v\n%s", err, out)
+	}
+	// Written on the workers only, a transfer still has an id to ask about after a lost COMMIT.
+	db, err := Open(context.Background(), server.DSN(name), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, xid, err := db.Transfer(context.Background(), 1, 3, money.Cents(1)); err != nil || xid == "" {
+		t.Errorf("a transfer on Citus: id %q, %v", xid, err)
 	}
 }

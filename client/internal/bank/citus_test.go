@@ -60,6 +60,7 @@ func citusLayout(t *testing.T, c *pgtest.Server) {
 	t.Run("reads by every route", readsByEveryRoute)
 	t.Run("reads across a worker's restart", readsAcrossWorkerRestart)
 	t.Run("reads beside an unrecovered commit", readsBesideUnrecoveredCommit)
+	t.Run("reads only through the coordinator", readsOnlyThroughTheCoordinator)
 }
 
 // robinhoodOnSnapshot: on Citus, a Robinhood plans in a consistent snapshot of every node

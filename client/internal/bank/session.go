@@ -156,7 +156,7 @@ func (s *Session) write(ctx context.Context, fn func(*sql.Tx) error) (xid string
 	// The id, to ask TxStatus elsewhere if COMMIT's answer is lost; read last, as it holds
 	// back the snapshots the transaction takes (bank.robinhood reads them). A connection
 	// lost here is an ordinary failure: COMMIT was never sent.
-	if err := tx.QueryRowContext(calm, `SELECT coalesce(pg_current_xact_id_if_assigned()::text, '')`).Scan(&xid); err != nil {
+	if err := tx.QueryRowContext(calm, `SELECT coalesce(bank.transaction_id()::text, '')`).Scan(&xid); err != nil {
 		return "", s.mark(translate(err))
 	}
 	if ctx.Err() != nil {
