@@ -963,4 +963,11 @@ COMMENT ON FUNCTION bank.load_finish() IS
 -- A bank made before default privileges were revoked in db/init.sql: the same, by hand.
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA bank FROM PUBLIC;
 
+-- On a bank that db/citus/distribute.sql distributed, the Citus steps replace the one-node
+-- ones again in this transaction: a reload never leaves a Citus bank with reads unguarded.
+SELECT to_regnamespace('bank_citus') IS NOT NULL AS bank_on_citus \gset
+\if :bank_on_citus
+\ir citus/functions.sql
+\endif
+
 COMMIT;

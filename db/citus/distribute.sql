@@ -10,7 +10,8 @@
 --   * customers is a reference table, a copy on every node, so that every shard can join
 --     its links to their customers locally. It is written only by loads.
 -- Every function stays on the coordinator, where Citus routes each of its statements;
--- db/citus/functions.sql (loaded at the end) replaces the steps that differ here.
+-- db/citus/functions.sql (loaded at the end) replaces the steps that differ here, and a
+-- reload of db/procedures.sql loads it again.
 \if :{?shards}
 \else
 \set shards 8
@@ -40,4 +41,6 @@ $$;
 SET citus.enable_local_execution = off;
 SET citus.multi_shard_modify_mode = 'sequential';
 
+BEGIN;
 \ir functions.sql
+COMMIT;

@@ -6,8 +6,9 @@
 -- commit). So a read of every account opens its workers' transactions at one moment when no
 -- such commit is half done, and reads only then (bank.read_snapshot() below); Robinhood,
 -- which runs at READ COMMITTED, plans in a REPEATABLE READ session of the bank's own.
-
-BEGIN;
+--
+-- It runs inside the transaction of the file that includes it (distribute.sql or
+-- procedures.sql), so the Citus steps and the rest change together.
 
 -- What only the bank's own functions use: dblink, for that session.
 SET LOCAL client_min_messages = warning; -- no notice that they are there already
@@ -288,5 +289,3 @@ SELECT run_command_on_workers(format('SET citus.enable_ddl_propagation TO off; R
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA bank_citus FROM PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA bank FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION bank.read_snapshot() FROM bank_reader; -- the read functions call it as the owner
-
-COMMIT;
