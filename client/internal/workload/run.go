@@ -192,8 +192,9 @@ func (s *runner) finish(ctx context.Context, start []bank.Balance, elapsed time.
 	if err != nil {
 		return r, fmt.Errorf("final check: %w", err)
 	}
-	r.Verdict = s.ledger.check(start, final)
-	r.Violations = append(s.violations, r.Violations...)
+	v := s.ledger.check(start, final)
+	v.Violations = append(r.Violations, v.Violations...)
+	r.Verdict = v
 	if end.TotalBalance != s.start.TotalBalance || end.NegativeBalances != 0 {
 		r.Violations = append(r.Violations, fmt.Sprintf("the final audit shows a total of %s (start %s) and %d negative balances",
 			end.TotalBalance, s.start.TotalBalance, end.NegativeBalances))
@@ -210,6 +211,8 @@ func (s *runner) report(start []bank.Balance, elapsed time.Duration, interrupted
 		StartTotal: s.start.TotalBalance, Accounts: len(start),
 		RobinhoodsLost: l.robinhoodsLost, InDoubtRobinhoods: l.inDoubtRobinhoods, RobinhoodPhantoms: l.robinhoodPhantoms,
 		Events: s.events, EventsDropped: s.eventsDropped,
+		// What broke while the load ran stands even if the final check cannot run.
+		Verdict: Verdict{Violations: slices.Clone(s.violations)},
 	}
 	var latencies []time.Duration
 	for _, e := range r.Events {
