@@ -8,6 +8,7 @@ import (
 
 	"funwithbanking/client/internal/bank"
 	"funwithbanking/client/internal/money"
+	"funwithbanking/client/internal/quote"
 	"funwithbanking/client/internal/workload"
 )
 
@@ -36,6 +37,9 @@ func benchCommand(onUsage ucli.OnUsageErrorFunc) *ucli.Command {
 		Action: func(c *ucli.Context) error {
 			cfg, err := benchConfig(c)
 			if err != nil {
+				return err
+			}
+			if err := checkOut(c.String("out")); err != nil {
 				return err
 			}
 			return withDB(c, func(db *bank.DB) error { return bench(c, db, cfg) })
@@ -124,4 +128,16 @@ func plural(n int64, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// checkOut makes --out's folder and checks that the results can be written there before
+// the run, rather than after its transfers have committed.
+func checkOut(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if err := workload.PrepareOut(dir); err != nil {
+		return usageError{fmt.Errorf("--out %s: %w", quote.Short(dir), err)}
+	}
+	return nil
 }

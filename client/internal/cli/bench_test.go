@@ -188,10 +188,20 @@ func TestBenchStops(t *testing.T) {
 	}
 }
 
-// TestBenchOut: a run whose report cannot be written after its transfers committed exits
-// 4, and says what committed.
+// TestBenchOut: --out is checked before the run: a file, a folder under a file, a folder
+// where no file can be made, or one where a result's name is a folder is refused at once
+// (exit 2), nothing sent. A run whose report
+// cannot be written after its transfers committed exits 4, and says what committed.
 func TestBenchOut(t *testing.T) {
 	d, balances := moneyBank(t)
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, []byte("mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	taken := t.TempDir()
+	if err := os.Mkdir(filepath.Join(taken, "results.json"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -205,6 +215,10 @@ func TestBenchOut(t *testing.T) {
 		want  string
 		moved bool
 	}{
+		{"a file as --out", file, nil, 2, "--out", false},
+		{"a folder under a file", filepath.Join(file, "sub"), nil, 2, "--out", false},
+		{"a folder where no file can be made", "/proc/self", nil, 2, "--out", false},
+		{"a folder named results.json in it", taken, nil, 2, "results.json there is a folder", false},
 		{"the report to a full disk", "", full, 4, "committed", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -226,5 +240,8 @@ func TestBenchOut(t *testing.T) {
 				t.Fatalf("money moved: %v, want %v", moved, tt.moved)
 			}
 		})
+	}
+	if b, err := os.ReadFile(file); err != nil || string(b) != "mine\n" {
+		t.Errorf("the file given as --out now holds %q (%v)", b, err)
 	}
 }

@@ -3,8 +3,8 @@ package workload
 import (
 	"fmt"
 	"image/color"
+	"io"
 	"math/big"
-	"path/filepath"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -42,17 +42,28 @@ var (
 	faultShade     = color.NRGBA{214, 39, 40, 50}
 )
 
+// Every picture's size.
+const pictureWidth, pictureHeight = 12 * vg.Inch, 5 * vg.Inch
+
 func (r *Report) writePictures(dir string) error {
-	for name, render := range map[string]func() (*plot.Plot, error){
-		"latency": r.latencyPlot, "rate": r.ratePlot, "bank": r.bankPlot,
-	} {
-		p, err := render()
+	renders := map[string]func() (*plot.Plot, error){"latency": r.latencyPlot, "rate": r.ratePlot, "bank": r.bankPlot}
+	for _, name := range pictureNames {
+		p, err := renders[name]()
 		if err != nil {
 			return fmt.Errorf("picture %s: %w", name, err)
 		}
-		for _, ext := range []string{".png", ".svg"} {
-			if err := p.Save(12*vg.Inch, 5*vg.Inch, filepath.Join(dir, name+ext)); err != nil {
-				return fmt.Errorf("picture %s%s: %w", name, ext, err)
+		for _, format := range pictureFormats {
+			file := name + "." + format
+			err := replaceFile(dir, file, func(w io.Writer) error {
+				to, err := p.WriterTo(pictureWidth, pictureHeight, format)
+				if err != nil {
+					return err
+				}
+				_, err = to.WriteTo(w)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("picture %s: %w", file, err)
 			}
 		}
 	}
