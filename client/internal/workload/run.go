@@ -107,7 +107,9 @@ func begin(ctx context.Context, db *bank.DB, cfg Config) (*runner, []bank.Balanc
 }
 
 // load runs the workers, the Robinhoods, the readers and the progress lines until the
-// run's end, and returns how long the writers ran. Readers go on until the writers stop.
+// run's end, and returns how long the writers ran. The run ends at its duration, when the
+// caller cancels ctx, or once every worker has sent its share of cfg.Transfers; Robinhood
+// then stops, and the readers after the writers.
 func (s *runner) load(ctx context.Context, progress func(Progress, Interval)) time.Duration {
 	runCtx, stop := context.WithCancel(ctx)
 	if s.cfg.Transfers == 0 {
@@ -115,15 +117,17 @@ func (s *runner) load(ctx context.Context, progress func(Progress, Interval)) ti
 		runCtx, stop = context.WithTimeout(ctx, s.cfg.Duration)
 	}
 	defer stop()
+	robinhoodCtx, stopRobinhood := context.WithCancel(runCtx)
+	defer stopRobinhood()
 	readCtx, stopReaders := context.WithCancel(context.Background())
 	defer stopReaders()
 	s.began = time.Now()
-	var writers, readers, printer sync.WaitGroup
+	var workers, robinhood, readers, printer sync.WaitGroup
 	for n := range s.cfg.Workers {
-		goWith(&writers, func() { s.transfers(runCtx, stop, n) })
+		goWith(&workers, func() { s.transfers(runCtx, n) })
 	}
 	if s.cfg.RobinhoodEvery > 0 {
-		goWith(&writers, func() { s.robinhoods(runCtx) })
+		goWith(&robinhood, func() { s.robinhoods(robinhoodCtx) })
 	}
 	for range s.cfg.Readers {
 		goWith(&readers, func() { s.reader(readCtx) })
@@ -132,7 +136,9 @@ func (s *runner) load(ctx context.Context, progress func(Progress, Interval)) ti
 	if progress != nil {
 		goWith(&printer, func() { s.tell(progress, done) })
 	}
-	writers.Wait()
+	workers.Wait()
+	stopRobinhood()
+	robinhood.Wait()
 	elapsed := time.Since(s.began)
 	stopReaders()
 	readers.Wait()
