@@ -45,17 +45,22 @@ type resultsConfig struct {
 }
 
 type resultsTotals struct {
-	Committed          int64            `json:"committed"`
-	Refused            int64            `json:"refused"`
-	InDoubt            int64            `json:"in_doubt"`
-	InDoubtHappened    int              `json:"in_doubt_happened"`
-	InDoubtNotHappened int              `json:"in_doubt_not_happened"`
-	Reads              int64            `json:"reads"`
-	Robinhoods         int64            `json:"robinhoods"`
-	RobinhoodMoves     int64            `json:"robinhood_moves"`
-	Retries            int64            `json:"retries"`
-	Reconnects         int64            `json:"reconnects"`
-	ErrorsByCode       map[string]int64 `json:"errors_by_code"`
+	Committed          int64 `json:"committed"`
+	Refused            int64 `json:"refused"`
+	InDoubt            int64 `json:"in_doubt"`
+	InDoubtHappened    int   `json:"in_doubt_happened"`
+	InDoubtNotHappened int   `json:"in_doubt_not_happened"`
+	RobinhoodsLost     int64 `json:"robinhoods_lost"`
+	// Robinhoods whose end the bank could not tell, decided by their movements.
+	RobinhoodsInDoubt            int64            `json:"robinhoods_in_doubt"`
+	RobinhoodsInDoubtHappened    int              `json:"robinhoods_in_doubt_happened"`
+	RobinhoodsInDoubtNotHappened int              `json:"robinhoods_in_doubt_not_happened"`
+	Reads                        int64            `json:"reads"`
+	Robinhoods                   int64            `json:"robinhoods"`
+	RobinhoodMoves               int64            `json:"robinhood_moves"`
+	Retries                      int64            `json:"retries"`
+	Reconnects                   int64            `json:"reconnects"`
+	ErrorsByCode                 map[string]int64 `json:"errors_by_code"`
 }
 
 // latencyDigest is one operation type and outcome: how many, and their latency.
@@ -158,6 +163,8 @@ func resultsConfigOf(c Config) resultsConfig {
 func (r *Report) totals() resultsTotals {
 	t := resultsTotals{Committed: r.Committed, Refused: r.Refused, InDoubt: r.InDoubt,
 		InDoubtHappened: r.InDoubtHappened, InDoubtNotHappened: r.InDoubtNotHappened, Reads: r.Reads,
+		RobinhoodsLost: r.RobinhoodsLost, RobinhoodsInDoubt: r.InDoubtRobinhoods,
+		RobinhoodsInDoubtHappened: r.RobinhoodsInDoubtHappened, RobinhoodsInDoubtNotHappened: r.RobinhoodsInDoubtNotHappened,
 		Robinhoods: r.Robinhoods, RobinhoodMoves: r.RobinhoodMoves, Retries: r.Retries,
 		Reconnects: r.Reconnects, ErrorsByCode: r.ErrorsByCode}
 	if t.ErrorsByCode == nil {

@@ -188,7 +188,7 @@ func (s *runner) finish(ctx context.Context, start []bank.Balance, elapsed time.
 		return s.report(start, elapsed, interrupted), fmt.Errorf("final check: %w", err)
 	}
 	defer sess.Close()
-	s.ledger.lookUp(call, sess)
+	s.ledger.lookUp(func(xid string) bank.TxStatus { return sess.TxStatus(call, xid) })
 	r := s.report(start, elapsed, interrupted)
 	final, err := sess.Balances(call)
 	if err != nil {
@@ -215,7 +215,8 @@ func (s *runner) report(start []bank.Balance, elapsed time.Duration, interrupted
 		Config: s.cfg, Interrupted: interrupted, Progress: s.counts.progress(elapsed),
 		Retries: s.retries, RobinhoodMoves: l.moves, ErrorsByCode: s.byCode,
 		StartTotal: s.start.TotalBalance, Accounts: len(start),
-		RobinhoodsLost: l.robinhoodsLost, InDoubtRobinhoods: l.inDoubtRobinhoods, RobinhoodPhantoms: l.robinhoodPhantoms,
+		RobinhoodsLost: l.robinhoodsLost, LostRobinhoodsCommitted: l.lostCommitted,
+		InDoubtRobinhoods: l.inDoubtRobinhoods, RobinhoodPhantoms: l.robinhoodPhantoms,
 		Events: s.events, EventsDropped: s.eventsDropped,
 		// What broke while the load ran stands even if the final check cannot run.
 		Verdict: Verdict{Violations: slices.Clone(s.violations)},
