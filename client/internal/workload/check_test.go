@@ -19,65 +19,75 @@ func balances(pairs ...int64) []bank.Balance {
 	return out
 }
 
+// inDoubtTransfers are transfers in doubt, each on its own.
+func inDoubtTransfers(ts ...Transfer) []Doubt {
+	var out []Doubt
+	for _, t := range ts {
+		out = append(out, Doubt{Moves: []Transfer{t}})
+	}
+	return out
+}
+
+// inDoubtRobinhood is a Robinhood in doubt, moves its movements.
+func inDoubtRobinhood(moves ...Transfer) Doubt { return Doubt{Robinhood: true, Moves: moves} }
+
+// checkStart is the bank TestCheck's cases start from.
+var checkStart = balances(1, 1000, 2, 1000, 3, 1000, 4, 1000)
+
+// checkCases: final balances, the tally, the transactions in doubt, and what the checker
+// must find of them.
+var checkCases = []struct {
+	name          string
+	final         []bank.Balance
+	tally         map[int64]money.Cents
+	inDoubt       []Doubt
+	wantViolation string // "" for none
+	happened, not int
+	rhHappened    int
+	rhNot         int
+}{
+	{name: "untouched", final: checkStart},
+	{name: "committed transfer", final: balances(1, 900, 2, 1100, 3, 1000, 4, 1000),
+		tally: map[int64]money.Cents{1: -100, 2: 100}},
+	{name: "money appeared", final: balances(1, 1000, 2, 1001, 3, 1000, 4, 1000),
+		wantViolation: "account 2 holds 10.01, want 10.00"},
+	{name: "a committed transfer lost", final: checkStart, tally: map[int64]money.Cents{1: -100, 2: 100},
+		wantViolation: "account 1 holds 10.00, want 9.00"},
+	{name: "in doubt, happened", final: balances(1, 900, 2, 1100, 3, 1000, 4, 1000),
+		inDoubt: inDoubtTransfers(Transfer{1, 2, 100}), happened: 1},
+	{name: "in doubt, did not happen", final: checkStart, inDoubt: inDoubtTransfers(Transfer{1, 2, 100}), not: 1},
+	{name: "in doubt, half happened", final: balances(1, 900, 2, 1000, 3, 1000, 4, 1000),
+		inDoubt: inDoubtTransfers(Transfer{1, 2, 100}), wantViolation: "no set of them happening, each whole, explains"},
+	{name: "entangled in doubt: the second happened", final: balances(1, 1000, 2, 950, 3, 1050, 4, 1000),
+		inDoubt: inDoubtTransfers(Transfer{1, 2, 100}, Transfer{2, 3, 50}), happened: 1, not: 1},
+	{name: "two apart, one each way", final: balances(1, 900, 2, 1100, 3, 1000, 4, 1000),
+		inDoubt: inDoubtTransfers(Transfer{1, 2, 100}, Transfer{3, 4, 7}), happened: 1, not: 1},
+	{name: "robinhood in doubt, happened", final: balances(1, 800, 2, 1100, 3, 1100, 4, 1000),
+		inDoubt: []Doubt{inDoubtRobinhood(Transfer{1, 2, 100}, Transfer{1, 3, 100})}, rhHappened: 1},
+	{name: "robinhood in doubt, did not happen", final: checkStart,
+		inDoubt: []Doubt{inDoubtRobinhood(Transfer{1, 2, 100}, Transfer{1, 3, 100})}, rhNot: 1},
+	{name: "robinhood in doubt, half happened", final: balances(1, 900, 2, 1100, 3, 1000, 4, 1000),
+		inDoubt: []Doubt{inDoubtRobinhood(Transfer{1, 2, 100}, Transfer{1, 3, 100})}, wantViolation: "each whole, explains"},
+	{name: "robinhood in doubt cannot explain created money", final: balances(1, 800, 2, 1100, 3, 1101, 4, 1000),
+		inDoubt: []Doubt{inDoubtRobinhood(Transfer{1, 2, 100}, Transfer{1, 3, 100})}, wantViolation: "unaccounted for"},
+	{name: "a lost transfer is no Robinhood in doubt", final: checkStart, tally: map[int64]money.Cents{1: -100, 2: 100},
+		inDoubt: []Doubt{inDoubtRobinhood(Transfer{3, 4, 50})}, wantViolation: "account 1 holds 10.00, want 9.00"},
+	{name: "a Robinhood in doubt is its own movements, not any that conserve money",
+		final: balances(1, 1000, 2, 900, 3, 1000, 4, 1100), inDoubt: []Doubt{inDoubtRobinhood(Transfer{1, 3, 100})},
+		wantViolation: "account 2 holds 9.00, want 10.00"},
+	{name: "a Robinhood and a transfer in doubt, entangled", final: balances(1, 800, 2, 1100, 3, 1000, 4, 1100),
+		inDoubt: append(inDoubtTransfers(Transfer{2, 3, 50}), inDoubtRobinhood(Transfer{1, 2, 100}, Transfer{1, 4, 100})), not: 1, rhHappened: 1},
+	{name: "account disappeared", final: balances(1, 1000, 2, 1000, 3, 1000), wantViolation: "account 4 disappeared"},
+	{name: "account appeared", final: balances(1, 1000, 2, 1000, 3, 1000, 4, 1000, 5, 0), wantViolation: "account 5 appeared"},
+	{name: "negative", final: balances(1, -100, 2, 2100, 3, 1000, 4, 1000),
+		tally: map[int64]money.Cents{1: -1100, 2: 1100}, wantViolation: "account 1 ended negative"},
+}
+
+// TestCheck: the checker's verdict on each of checkCases.
 func TestCheck(t *testing.T) {
-	start := balances(1, 1000, 2, 1000, 3, 1000, 4, 1000)
-	transfer := func(ts ...Transfer) []Doubt {
-		var out []Doubt
-		for _, t := range ts {
-			out = append(out, Doubt{Moves: []Transfer{t}})
-		}
-		return out
-	}
-	robinhood := func(moves ...Transfer) Doubt { return Doubt{Robinhood: true, Moves: moves} }
-	tests := []struct {
-		name          string
-		final         []bank.Balance
-		tally         map[int64]money.Cents
-		inDoubt       []Doubt
-		wantViolation string // "" for none
-		happened, not int
-		rhHappened    int
-		rhNot         int
-	}{
-		{name: "untouched", final: start},
-		{name: "committed transfer", final: balances(1, 900, 2, 1100, 3, 1000, 4, 1000),
-			tally: map[int64]money.Cents{1: -100, 2: 100}},
-		{name: "money appeared", final: balances(1, 1000, 2, 1001, 3, 1000, 4, 1000),
-			wantViolation: "account 2 holds 10.01, want 10.00"},
-		{name: "a committed transfer lost", final: start, tally: map[int64]money.Cents{1: -100, 2: 100},
-			wantViolation: "account 1 holds 10.00, want 9.00"},
-		{name: "in doubt, happened", final: balances(1, 900, 2, 1100, 3, 1000, 4, 1000),
-			inDoubt: transfer(Transfer{1, 2, 100}), happened: 1},
-		{name: "in doubt, did not happen", final: start, inDoubt: transfer(Transfer{1, 2, 100}), not: 1},
-		{name: "in doubt, half happened", final: balances(1, 900, 2, 1000, 3, 1000, 4, 1000),
-			inDoubt: transfer(Transfer{1, 2, 100}), wantViolation: "no set of them happening, each whole, explains"},
-		{name: "entangled in doubt: the second happened", final: balances(1, 1000, 2, 950, 3, 1050, 4, 1000),
-			inDoubt: transfer(Transfer{1, 2, 100}, Transfer{2, 3, 50}), happened: 1, not: 1},
-		{name: "two apart, one each way", final: balances(1, 900, 2, 1100, 3, 1000, 4, 1000),
-			inDoubt: transfer(Transfer{1, 2, 100}, Transfer{3, 4, 7}), happened: 1, not: 1},
-		{name: "robinhood in doubt, happened", final: balances(1, 800, 2, 1100, 3, 1100, 4, 1000),
-			inDoubt: []Doubt{robinhood(Transfer{1, 2, 100}, Transfer{1, 3, 100})}, rhHappened: 1},
-		{name: "robinhood in doubt, did not happen", final: start,
-			inDoubt: []Doubt{robinhood(Transfer{1, 2, 100}, Transfer{1, 3, 100})}, rhNot: 1},
-		{name: "robinhood in doubt, half happened", final: balances(1, 900, 2, 1100, 3, 1000, 4, 1000),
-			inDoubt: []Doubt{robinhood(Transfer{1, 2, 100}, Transfer{1, 3, 100})}, wantViolation: "each whole, explains"},
-		{name: "robinhood in doubt cannot explain created money", final: balances(1, 800, 2, 1100, 3, 1101, 4, 1000),
-			inDoubt: []Doubt{robinhood(Transfer{1, 2, 100}, Transfer{1, 3, 100})}, wantViolation: "unaccounted for"},
-		{name: "a lost transfer is no Robinhood in doubt", final: start, tally: map[int64]money.Cents{1: -100, 2: 100},
-			inDoubt: []Doubt{robinhood(Transfer{3, 4, 50})}, wantViolation: "account 1 holds 10.00, want 9.00"},
-		{name: "a Robinhood in doubt is its own movements, not any that conserve money",
-			final: balances(1, 1000, 2, 900, 3, 1000, 4, 1100), inDoubt: []Doubt{robinhood(Transfer{1, 3, 100})},
-			wantViolation: "account 2 holds 9.00, want 10.00"},
-		{name: "a Robinhood and a transfer in doubt, entangled", final: balances(1, 800, 2, 1100, 3, 1000, 4, 1100),
-			inDoubt: append(transfer(Transfer{2, 3, 50}), robinhood(Transfer{1, 2, 100}, Transfer{1, 4, 100})), not: 1, rhHappened: 1},
-		{name: "account disappeared", final: balances(1, 1000, 2, 1000, 3, 1000), wantViolation: "account 4 disappeared"},
-		{name: "account appeared", final: balances(1, 1000, 2, 1000, 3, 1000, 4, 1000, 5, 0), wantViolation: "account 5 appeared"},
-		{name: "negative", final: balances(1, -100, 2, 2100, 3, 1000, 4, 1000),
-			tally: map[int64]money.Cents{1: -1100, 2: 1100}, wantViolation: "account 1 ended negative"},
-	}
-	for _, tt := range tests {
+	for _, tt := range checkCases {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Check(start, tt.final, tt.tally, tt.inDoubt)
+			got := Check(checkStart, tt.final, tt.tally, tt.inDoubt)
 			joined := strings.Join(got.Violations, "\n")
 			if tt.wantViolation == "" && joined != "" {
 				t.Fatalf("unexpected violations:\n%s", joined)
