@@ -41,18 +41,43 @@ type usageError struct{ error }
 // Run runs the client with args (args[0] is the program name) and returns its exit status
 // (exitOK and the others, in exit.go).
 func Run(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	stdout, stderr = guardStream(stdout), guardStream(stderr)
+	ctx, stop := notifyStop(context.Background(), stderr)
 	defer stop()
 	// A write to a closed pipe fails with EPIPE rather than killing the client: it may have
 	// committed a change, and must still say so and exit with the status that says so.
 	signal.Ignore(syscall.SIGPIPE)
-	stdout, stderr = guardStream(stdout), guardStream(stderr)
 	err := newApp(stdout, stderr).RunContext(ctx, args)
 	if err == nil {
 		return 0
 	}
 	fmt.Fprintf(stderr, "client: %s\n", oneLine(err.Error()))
 	return exitStatus(err)
+}
+
+// stopSignals stop the client as Ctrl-C does: SIGTERM is what timeout(1), docker stop
+// and systemd send, SIGHUP what a closed terminal sends. Left to their default, they would
+// kill a client waiting for its COMMIT's answer, with nothing said.
+var stopSignals = map[os.Signal]string{os.Interrupt: "SIGINT", syscall.SIGTERM: "SIGTERM", syscall.SIGHUP: "SIGHUP"}
+
+// notifyStop returns ctx cancelled by the first stop signal, which it names on stderr:
+// statements under way are cancelled, and a COMMIT already sent is still waited for.
+func notifyStop(ctx context.Context, stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	sigs := make(chan os.Signal, 1)
+	for s := range stopSignals {
+		signal.Notify(sigs, s)
+	}
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sigs:
+			fmt.Fprintf(stderr, "client: %s: stopping (a COMMIT already sent is waited for, and its outcome reported)\n", stopSignals[s])
+			cancel()
+		case <-done:
+		}
+	}()
+	return ctx, func() { signal.Stop(sigs); close(done); cancel() }
 }
 
 func oneLine(s string) string {
@@ -534,7 +559,7 @@ func populate(c *ucli.Context, db *bank.DB, cfg gen.Config, jobs int, stdout io.
 	}
 	if _, err := fmt.Fprintf(stdout, "Populated from seed %d: %d customers, %d accounts (%d joint), %d holder links, %s in all.\n",
 		cfg.Seed, s.Customers, s.Accounts, s.Joint, s.Links, s.Total); err != nil {
-		return s, unreported{"load", err}
+		return s, notWritten("load", err)
 	}
 	fmt.Fprintf(c.App.ErrWriter, "populate took %s\n", time.Since(start).Round(time.Millisecond))
 	return s, nil

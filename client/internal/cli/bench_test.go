@@ -3,13 +3,16 @@ package cli
 import (
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"image/png"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -123,5 +126,122 @@ func TestBenchResults(t *testing.T) {
 	// Off a terminal and not asked: no progress lines.
 	if r := client(t, dsn, "bench", "--duration", "1500ms", "--robinhood-every", "0"); r.code != 0 || r.stderr != "" {
 		t.Errorf("bench off a terminal: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// moneyMoved waits until some balance of database d differs from what it was when
+// snapshot was called: a transfer has committed.
+func moneyMoved(t *testing.T, d string) (snapshot func(), wait func()) {
+	db := dsnDatabase(d)
+	snapshot = func() {
+		t.Helper()
+		if out, err := server.Psql(db, "-c", "DROP TABLE IF EXISTS public.seen; CREATE TABLE public.seen AS SELECT account_id, balance FROM bank.accounts"); err != nil {
+			t.Fatal(out)
+		}
+	}
+	wait = func() {
+		t.Helper()
+		waitFor(t, d, "SELECT count(*) FROM bank.accounts a JOIN public.seen s USING (account_id) WHERE a.balance <> s.balance")
+	}
+	return snapshot, wait
+}
+
+// TestBenchStops: a bench stopped by a signal stops its load, runs the final check and
+// prints its verdict: OK exits 0; a cent that appeared behind its back (a verdict of
+// FAILED, after transfers committed) exits 5, not 1, which would say nothing changed.
+func TestBenchStops(t *testing.T) {
+	d := newDatabase(t)
+	if r := client(t, d, "populate", "--customers", "200"); r.code != 0 {
+		t.Fatalf("populate: %s", r.stderr)
+	}
+	snapshot, moved := moneyMoved(t, d)
+	for _, tt := range []struct {
+		sig    syscall.Signal
+		tamper bool
+		code   int
+		want   string
+	}{
+		{syscall.SIGINT, false, 0, "verdict      OK"},
+		{syscall.SIGTERM, false, 0, "verdict      OK"},
+		{syscall.SIGHUP, false, 0, "verdict      OK"},
+		{syscall.SIGTERM, true, 5, "verdict      FAILED"},
+	} {
+		t.Run(fmt.Sprintf("%s tamper=%v", signalNames[tt.sig], tt.tamper), func(t *testing.T) {
+			snapshot()
+			b := startWatched(t, d, "bench", "--duration", "10m", "--robinhood-every", "300ms")
+			moved()
+			if tt.tamper {
+				if out, err := server.Psql(dsnDatabase(d), "-c", "UPDATE bank.accounts SET balance = balance + 0.01 WHERE account_id = 5"); err != nil {
+					t.Fatal(out)
+				}
+			}
+			b.stop(t, tt.sig)
+			code := b.wait(t)
+			out := b.stdout.String()
+			if code != tt.code || !strings.Contains(out, tt.want) || !strings.Contains(out, "interrupted") {
+				t.Fatalf("exit %d (want %d and %q):\n%s%s", code, tt.code, tt.want, out, b.stderr.String())
+			}
+			if tt.tamper && !strings.Contains(b.stderr.String(), "committed") {
+				t.Errorf("a FAILED verdict does not say what committed: %s", b.stderr.String())
+			}
+		})
+	}
+}
+
+// TestBenchOut: --out is checked before the run: a file, a folder under a file, a folder
+// where no file can be made, or one where a result's name is a folder is refused at once
+// (exit 2), nothing sent. A run whose report
+// cannot be written after its transfers committed exits 4, and says what committed.
+func TestBenchOut(t *testing.T) {
+	d, balances := moneyBank(t)
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, []byte("mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	taken := t.TempDir()
+	if err := os.Mkdir(filepath.Join(taken, "results.json"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer full.Close()
+	for _, tt := range []struct {
+		name  string
+		out   string
+		std   *os.File
+		code  int
+		want  string
+		moved bool
+	}{
+		{"a file as --out", file, nil, 2, "--out", false},
+		{"a folder under a file", filepath.Join(file, "sub"), nil, 2, "--out", false},
+		{"a folder where no file can be made", "/proc/self", nil, 2, "--out", false},
+		{"a folder named results.json in it", taken, nil, 2, "results.json there is a folder", false},
+		{"the report to a full disk", "", full, 4, "committed", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before := balances()
+			args := []string{"bench", "--transfers", "200", "--robinhood-every", "0", "--workers", "2"}
+			if tt.out != "" {
+				args = append(args, "--out", tt.out)
+			}
+			cmd := exec.Command(binary, args...)
+			cmd.Env = append(os.Environ(), "BANK_DSN="+d)
+			if tt.std != nil {
+				cmd.Stdout = tt.std
+			}
+			r := runCmd(t, cmd)
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.want) {
+				t.Fatalf("exit %d (want %d), stderr should say %q:\n%s%s", r.code, tt.code, tt.want, r.stdout, r.stderr)
+			}
+			if moved := balances() != before; moved != tt.moved {
+				t.Fatalf("money moved: %v, want %v", moved, tt.moved)
+			}
+		})
+	}
+	if b, err := os.ReadFile(file); err != nil || string(b) != "mine\n" {
+		t.Errorf("the file given as --out now holds %q (%v)", b, err)
 	}
 }

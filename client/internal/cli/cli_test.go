@@ -451,44 +451,6 @@ func TestInspect(t *testing.T) {
 	}
 }
 
-// TestBenchInterrupted: Ctrl-C stops a bench cleanly: the load stops, the final check
-// runs, and the summary is printed with its verdict.
-func TestBenchInterrupted(t *testing.T) {
-	dsn := newDatabase(t)
-	if r := client(t, dsn, "populate", "--customers", "200"); r.code != 0 {
-		t.Fatalf("populate: %s", r.stderr)
-	}
-	cmd := exec.Command(binary, "bench", "--duration", "10m", "--robinhood-every", "300ms")
-	cmd.Env = append(os.Environ(), "BANK_DSN="+dsn)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(2 * time.Second)
-	sent := time.Now()
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("bench exited with %v after Ctrl-C:\n%s%s", err, out.String(), errOut.String())
-		}
-	case <-time.After(20 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("bench still running 20s after Ctrl-C:\n%s", out.String())
-	}
-	t.Logf("stopped %s after the signal:\n%s", time.Since(sent).Round(time.Millisecond), out.String())
-	for _, want := range []string{"interrupted", "committed", "verdict      OK"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("summary lacks %q:\n%s", want, out.String())
-		}
-	}
-}
-
 // TestNothingHangs: a call that waits on a lock gives up at --lock-timeout, and one that
 // runs too long at --statement-timeout, each with one clear line.
 func TestNothingHangs(t *testing.T) {

@@ -13,13 +13,15 @@ import (
 
 // Exit statuses. A script can tell from the status alone what became of the bank: a
 // transfer that exits 1 did not happen and may be sent again; one that exits 0 or 4
-// happened and must not be; one that exits 3 must be looked up first.
+// happened and must not be; one that exits 3 must be looked up first. A command that makes
+// several changes (demo, bench) exits 1 only if none of them committed.
 const (
 	exitOK         = 0 // done: what was to change changed
 	exitFailed     = 1 // failed: nothing changed
 	exitUsage      = 2 // a bad command line: nothing was sent
 	exitInDoubt    = 3 // COMMIT was sent and its answer lost: the message names the transaction to look up
-	exitUnreported = 4 // committed, but the result could not be written (standard output closed or full)
+	exitUnreported = 4 // committed, but the command could not finish: its result unwritten, or a later step failed
+	exitWrongBank  = 5 // a check found the bank wrong: bench's verdict FAILED, demo's audits disagreeing
 )
 
 // settleTimeout bounds how long a call whose COMMIT lost its connection waits to learn
@@ -38,14 +40,34 @@ func (e inDoubt) Error() string {
 		e.what, e.err, e.xid)
 }
 
-// unreported is a change that committed, after which writing its result failed.
+// unreported is a change that committed, after which the command could not finish: why
+// says what failed, its result's writing or a later step.
 type unreported struct {
+	what, why string
+	err       error
+}
+
+func (e unreported) Error() string {
+	return fmt.Sprintf("the %s committed, but %s: %v", e.what, e.why, e.err)
+}
+
+// notWritten is a change that committed, and whose result could not be written.
+func notWritten(what string, err error) unreported {
+	return unreported{what, "its result could not be written", err}
+}
+
+// wrongBank is a check that found the bank wrong; what names the changes that committed
+// before it ("" when none did).
+type wrongBank struct {
 	what string
 	err  error
 }
 
-func (e unreported) Error() string {
-	return fmt.Sprintf("the %s committed, but its result could not be written: %v", e.what, e.err)
+func (e wrongBank) Error() string {
+	if e.what == "" {
+		return e.err.Error()
+	}
+	return fmt.Sprintf("the %s committed, and %v", e.what, e.err)
 }
 
 // exitStatus maps what Run's command returned to the exit status.
@@ -53,6 +75,7 @@ func exitStatus(err error) int {
 	var ue usageError
 	var help ucli.ExitCoder // urfave's own help command says "No help topic for ..." so
 	var doubt inDoubt
+	var wrong wrongBank
 	var lost unreported
 	switch {
 	case err == nil:
@@ -61,6 +84,8 @@ func exitStatus(err error) int {
 		return exitUsage
 	case errors.As(err, &doubt):
 		return exitInDoubt
+	case errors.As(err, &wrong):
+		return exitWrongBank
 	case errors.As(err, &lost):
 		return exitUnreported
 	}

@@ -57,7 +57,7 @@ type result struct {
 func (r *result) output(w io.Writer, format string) error {
 	err := r.write(w, format)
 	if err != nil && r.changed != "" {
-		return unreported{r.changed, err}
+		return notWritten(r.changed, err)
 	}
 	if err != nil {
 		return fmt.Errorf("could not write the result: %w", err)

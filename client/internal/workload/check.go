@@ -15,38 +15,40 @@ type Transfer struct {
 	Amount   money.Cents
 }
 
+// Doubt is one transaction whose commit the run could not confirm: a transfer, or a
+// Robinhood the bank could not say the end of. Its movements happened all or none.
+type Doubt struct {
+	Robinhood bool
+	Moves     []Transfer
+}
+
 // Verdict is what the checker found.
 type Verdict struct {
 	Violations []string
 	// In-doubt transfers whose commit did and did not happen, as the final balances show.
 	InDoubtHappened, InDoubtNotHappened int
-	// RobinhoodInDoubtHappened: an in-doubt Robinhood's movements are in the final balances.
-	RobinhoodInDoubtHappened bool
+	// The same of in-doubt Robinhoods, decided by their movements.
+	RobinhoodsInDoubtHappened, RobinhoodsInDoubtNotHappened int
 }
 
 // OK: no invariant broken, nothing lost.
 func (v Verdict) OK() bool { return len(v.Violations) == 0 }
 
-// maxEntangled bounds how many in-doubt transfers touching the same accounts the checker
-// decides together (it tries every subset).
+// maxEntangled bounds how many in-doubt transactions touching the same accounts the
+// checker decides together (it tries every subset).
 const maxEntangled = 12
 
 // maxUnaccounted bounds the accounts a verdict lists one by one.
 const maxUnaccounted = 10
 
 // Check is the "nothing lost" check: every final balance is its start plus the tally of
-// committed movements, every in-doubt transfer happened whole or not at all, and what is
-// left conserves money among at most robinhoodCount donors and recipients per Robinhood in doubt.
-func Check(start, final []bank.Balance, tally map[int64]money.Cents, inDoubt []Transfer,
-	inDoubtRobinhoods, robinhoodCount int) Verdict {
+// committed movements, and every in-doubt transaction happened whole or not at all, its
+// own movements exactly. Nothing else explains a balance.
+func Check(start, final []bank.Balance, tally map[int64]money.Cents, inDoubt []Doubt) Verdict {
 	c := checker{tally: tally, startOf: make(map[int64]money.Cents, len(start)), residual: map[int64]money.Cents{}}
 	c.balances(start, final)
 	for _, comp := range entangled(inDoubt) {
-		c.decide(comp, inDoubtRobinhoods > 0)
-	}
-	if inDoubtRobinhoods > 0 && c.robinhoodShaped(inDoubtRobinhoods*robinhoodCount) {
-		c.out.RobinhoodInDoubtHappened = true
-		return c.out
+		c.decide(comp)
 	}
 	c.unaccounted()
 	return c.out
@@ -97,17 +99,18 @@ func (c *checker) balances(start, final []bank.Balance) {
 	}
 }
 
-// decide finds which of comp, in-doubt transfers that share accounts, happened: the
-// subset whose movements are exactly the residual on their accounts, fewest first. With
-// a Robinhood in doubt, no such subset may still be explained by it.
-func (c *checker) decide(comp []Transfer, robinhoodsInDoubt bool) {
+// decide finds which of comp, in-doubt transactions that share accounts, happened: the
+// subset whose movements are exactly the residual on their accounts, fewest first.
+func (c *checker) decide(comp []Doubt) {
 	if len(comp) > maxEntangled {
-		c.violate("%d in-doubt transfers share accounts: too many to decide", len(comp))
+		c.violate("%d in-doubt transactions share accounts: too many to decide", len(comp))
 		return
 	}
 	accounts := map[int64]bool{}
-	for _, t := range comp {
-		accounts[t.From], accounts[t.To] = true, true
+	for _, d := range comp {
+		for _, t := range d.Moves {
+			accounts[t.From], accounts[t.To] = true, true
+		}
 	}
 	masks := make([]uint, 1<<len(comp))
 	for m := range masks {
@@ -115,30 +118,44 @@ func (c *checker) decide(comp []Transfer, robinhoodsInDoubt bool) {
 	}
 	slices.SortStableFunc(masks, func(a, b uint) int { return bits.OnesCount(a) - bits.OnesCount(b) })
 	for _, m := range masks {
-		if !c.explains(comp, m, accounts) {
-			continue
+		if c.explains(comp, m, accounts) {
+			c.count(comp, m)
+			for a := range accounts {
+				delete(c.residual, a)
+			}
+			return
 		}
-		n := bits.OnesCount(m)
-		c.out.InDoubtHappened += n
-		c.out.InDoubtNotHappened += len(comp) - n
-		for a := range accounts {
-			delete(c.residual, a)
-		}
-		return
 	}
-	if !robinhoodsInDoubt {
-		c.violate("in-doubt transfers %v neither all happened nor all did not, each on its own", comp)
+	c.violate("in-doubt transactions %v: no set of them happening, each whole, explains the balances", comp)
+}
+
+// count tallies the in-doubt transactions of comp that happened (in mask) and did not.
+func (c *checker) count(comp []Doubt, mask uint) {
+	for i, d := range comp {
+		happened := mask&(1<<i) != 0
+		switch {
+		case d.Robinhood && happened:
+			c.out.RobinhoodsInDoubtHappened++
+		case d.Robinhood:
+			c.out.RobinhoodsInDoubtNotHappened++
+		case happened:
+			c.out.InDoubtHappened++
+		default:
+			c.out.InDoubtNotHappened++
+		}
 	}
 }
 
-// explains reports whether the transfers of comp in mask, having happened, are the
+// explains reports whether the transactions of comp in mask, having happened, are the
 // residual on accounts.
-func (c *checker) explains(comp []Transfer, mask uint, accounts map[int64]bool) bool {
+func (c *checker) explains(comp []Doubt, mask uint, accounts map[int64]bool) bool {
 	delta := map[int64]money.Cents{}
-	for i, t := range comp {
+	for i, d := range comp {
 		if mask&(1<<i) != 0 {
-			delta[t.From] -= t.Amount
-			delta[t.To] += t.Amount
+			for _, t := range d.Moves {
+				delta[t.From] -= t.Amount
+				delta[t.To] += t.Amount
+			}
 		}
 	}
 	for a := range accounts {
@@ -147,25 +164,6 @@ func (c *checker) explains(comp []Transfer, mask uint, accounts map[int64]bool) 
 		}
 	}
 	return true
-}
-
-// robinhoodShaped reports whether what is left could be Robinhoods' movements: money
-// conserved, among at most limit donors and limit recipients.
-func (c *checker) robinhoodShaped(limit int) bool {
-	if len(c.residual) == 0 {
-		return false
-	}
-	var sum money.Cents
-	neg, pos := 0, 0
-	for _, d := range c.residual {
-		sum += d
-		if d < 0 {
-			neg++
-		} else {
-			pos++
-		}
-	}
-	return sum == 0 && neg <= limit && pos <= limit
 }
 
 // unaccounted lists the accounts whose balance nothing explains, by id.
@@ -186,9 +184,9 @@ func (c *checker) unaccounted() {
 	}
 }
 
-// entangled groups in-doubt transfers that share an account (union-find over accounts),
-// in the order they were sent.
-func entangled(ts []Transfer) [][]Transfer {
+// entangled groups in-doubt transactions that share an account (union-find over
+// accounts), in the order they were sent.
+func entangled(ds []Doubt) [][]Doubt {
 	parent := map[int64]int64{}
 	var find func(int64) int64
 	find = func(a int64) int64 {
@@ -199,20 +197,27 @@ func entangled(ts []Transfer) [][]Transfer {
 		parent[a] = a
 		return a
 	}
-	for _, t := range ts {
-		parent[find(t.From)] = find(t.To)
+	union := func(a, b int64) { parent[find(a)] = find(b) }
+	for _, d := range ds {
+		for _, t := range d.Moves {
+			union(t.From, t.To)
+			union(t.From, d.Moves[0].From) // a Robinhood's accounts are one set
+		}
 	}
 	index := map[int64]int{}
-	var out [][]Transfer
-	for _, t := range ts {
-		root := find(t.From)
+	var out [][]Doubt
+	for _, d := range ds {
+		if len(d.Moves) == 0 {
+			continue // moved nothing: nothing to decide
+		}
+		root := find(d.Moves[0].From)
 		i, ok := index[root]
 		if !ok {
 			i = len(out)
 			index[root] = i
 			out = append(out, nil)
 		}
-		out[i] = append(out[i], t)
+		out[i] = append(out[i], d)
 	}
 	return out
 }

@@ -3,8 +3,9 @@ package workload
 import (
 	"fmt"
 	"image/color"
+	"io"
+	"maps"
 	"math/big"
-	"path/filepath"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -14,7 +15,8 @@ import (
 )
 
 // The pictures, after Jepsen's bank test: latency of every operation over time, throughput
-// over time, and the bank's total as each read saw it. Each is written as PNG and SVG.
+// over time, and the bank's total as each read saw it. Each is written as PNG and SVG; the
+// SVG keeps of the routine points what can be told apart, and every outlier (thin).
 
 // maxPoints bounds the points a latency picture draws: beyond it, successful operations
 // are drawn one in k (every other outcome always), which the title says.
@@ -38,31 +40,53 @@ var (
 		OpTransfer + " " + OutcomeError, OpRobinhood + " " + OutcomeOK, OpRobinhood + " " + OutcomeInDoubt,
 		OpRobinhood + " " + OutcomeError, OpRead + " " + OutcomeOK, OpRead + " " + OutcomeError,
 	}
+	// routine series are many points, drawn as dots; the others, rare and the reason to
+	// look, as bigger circles.
+	routine        = map[string]bool{OpTransfer + " " + OutcomeOK: true, OpTransfer + " " + OutcomeRefused: true, OpRead + " " + OutcomeOK: true}
 	robinhoodShade = color.NRGBA{44, 160, 44, 50}
 	faultShade     = color.NRGBA{214, 39, 40, 50}
 )
 
+// Every picture's size.
+const pictureWidth, pictureHeight = 12 * vg.Inch, 5 * vg.Inch
+
 func (r *Report) writePictures(dir string) error {
-	for name, render := range map[string]func() (*plot.Plot, error){
-		"latency": r.latencyPlot, "rate": r.ratePlot, "bank": r.bankPlot,
-	} {
-		p, err := render()
-		if err != nil {
-			return fmt.Errorf("picture %s: %w", name, err)
-		}
-		for _, ext := range []string{".png", ".svg"} {
-			if err := p.Save(12*vg.Inch, 5*vg.Inch, filepath.Join(dir, name+ext)); err != nil {
-				return fmt.Errorf("picture %s%s: %w", name, ext, err)
+	renders := map[string]func(svg bool) (*plot.Plot, error){
+		"latency": r.latencyPlot, "rate": func(bool) (*plot.Plot, error) { return r.ratePlot() }, "bank": r.bankPlot,
+	}
+	for _, name := range pictureNames {
+		for _, format := range pictureFormats {
+			p, err := renders[name](format == "svg")
+			if err != nil {
+				return fmt.Errorf("picture %s: %w", name, err)
+			}
+			file := name + "." + format
+			err = replaceFile(dir, file, func(w io.Writer) error {
+				to, err := p.WriterTo(pictureWidth, pictureHeight, format)
+				if err != nil {
+					return err
+				}
+				_, err = to.WriteTo(w)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("picture %s: %w", file, err)
 			}
 		}
 	}
 	return nil
 }
 
-func newPlot(title, y string) *plot.Plot {
+// newPlot is a picture whose time axis runs from the start to the end of the run.
+func (r *Report) newPlot(title, y string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = "seconds since the start"
+	p.X.Min, p.X.Max = 0, r.Elapsed.Seconds()
+	for _, e := range r.Events {
+		p.X.Max = max(p.X.Max, e.End().Seconds())
+	}
+	p.X.Tick.Marker = timeTicks{}
 	p.Y.Label.Text = y
 	p.Legend.Top = true
 	p.Add(plotter.NewGrid())
@@ -120,33 +144,24 @@ func (s swatch) Thumbnail(c *draw.Canvas) {
 		{X: c.Max.X, Y: c.Max.Y}, {X: c.Min.X, Y: c.Max.Y}})
 }
 
-func (r *Report) latencyPlot() (*plot.Plot, error) {
+// latencyPoints are the latency picture's points by series, at each operation's end, in
+// milliseconds (at least 0.001: a log scale has no zero), successful ones 1 in stride.
+func (r *Report) latencyPoints() (points map[string]plotter.XYs, lo, hi float64, stride int) {
 	ok := 0
 	for _, e := range r.Events {
 		if e.Outcome == OutcomeOK {
 			ok++
 		}
 	}
-	stride := max(1, (ok+maxPoints-1)/maxPoints)
-	title := "Latency of every operation (ms, log scale)"
-	if stride > 1 {
-		title += fmt.Sprintf("; successful ones drawn 1 in %d", stride)
-	}
-	if r.Config.Rate > 0 {
-		title += fmt.Sprintf("; from each transfer's slot at %g/s", r.Config.Rate)
-	}
-	p := newPlot(title, "latency (ms)")
-	p.Y.Scale = plot.LogScale{}
-	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
-	points := map[string]plotter.XYs{}
-	lo, hi, n := 0.0, 0.0, 0
+	stride = max(1, (ok+maxPoints-1)/maxPoints)
+	points, n := map[string]plotter.XYs{}, 0
 	for _, e := range r.Events {
 		if e.Outcome == OutcomeOK {
 			if n++; (n-1)%stride != 0 {
 				continue
 			}
 		}
-		y := max(millis(e.Latency), 0.001) // a log scale has no zero
+		y := max(millis(e.Latency), 0.001)
 		k := e.Op + " " + e.Outcome
 		points[k] = append(points[k], plotter.XY{X: e.End().Seconds(), Y: y})
 		if lo == 0 || y < lo {
@@ -157,85 +172,65 @@ func (r *Report) latencyPlot() (*plot.Plot, error) {
 	if len(points) == 0 {
 		lo, hi = 0.1, 1
 	}
-	p.Y.Max = hi * 10 // a decade of room at the top for the legend
+	return points, lo, hi, stride
+}
+
+// latencyPlot draws every operation's latency; for an SVG, the routine points thinned.
+func (r *Report) latencyPlot(svg bool) (*plot.Plot, error) {
+	points, lo, hi, stride := r.latencyPoints()
+	title := "Latency of every operation (ms, log scale)"
+	if stride > 1 {
+		title += fmt.Sprintf("; successful ones drawn 1 in %d", stride)
+	}
+	if r.Config.Rate > 0 {
+		title += fmt.Sprintf("; from each transfer's slot at %g/s", r.Config.Rate)
+	}
+	p := r.newPlot(title, "latency (ms)")
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.Y.Min, p.Y.Max = lo, hi*10 // a decade of room at the top for the legend
 	if err := r.spans(p, lo, hi); err != nil {
 		return nil, err
 	}
-	for _, k := range seriesOrder {
-		if len(points[k]) == 0 {
-			continue
-		}
-		s, err := plotter.NewScatter(points[k])
-		if err != nil {
-			return nil, err
-		}
-		s.GlyphStyle.Color = colorOf[k]
-		s.GlyphStyle.Radius = vg.Points(1.2)
-		if !strings.HasPrefix(k, OpTransfer) {
-			s.GlyphStyle.Radius = vg.Points(2.5) // few, and the reason to look
-		}
-		s.GlyphStyle.Shape = draw.CircleGlyph{}
-		p.Add(s)
-		p.Legend.Add(k, s)
-	}
-	return p, nil
-}
-
-func (r *Report) ratePlot() (*plot.Plot, error) {
-	p := newPlot("Throughput per interval, by operation and outcome", "per second")
-	series := []struct {
-		name string
-		n    func(Interval) int64
-	}{
-		{OpTransfer + " " + OutcomeOK, func(iv Interval) int64 { return iv.Committed }},
-		{OpTransfer + " " + OutcomeRefused, func(iv Interval) int64 { return iv.Refused }},
-		{OpTransfer + " " + OutcomeInDoubt, func(iv Interval) int64 { return iv.InDoubt }},
-		{"errors", func(iv Interval) int64 { return iv.Errors }},
-		{OpRead + " " + OutcomeOK, func(iv Interval) int64 { return iv.Reads }},
-		{OpRobinhood + " " + OutcomeOK, func(iv Interval) int64 { return iv.Robinhoods }},
-	}
-	hi := 1.0
-	lines := map[string]plotter.XYs{}
-	for _, s := range series {
-		for _, iv := range r.Intervals {
-			secs := (iv.End - iv.Start).Seconds()
-			if secs <= 0 {
-				continue
+	if svg {
+		dense := map[string]plotter.XYs{}
+		for k, xys := range points {
+			if routine[k] {
+				dense[k] = xys
 			}
-			y := float64(s.n(iv)) / secs
-			lines[s.name] = append(lines[s.name], plotter.XY{X: iv.End.Seconds(), Y: y})
-			hi = max(hi, y)
 		}
+		maps.Copy(points, thinned(dense, grid{x0: p.X.Min, x1: p.X.Max, y0: p.Y.Min, y1: p.Y.Max, log: true}, above99))
 	}
-	p.Y.Max = hi * 1.4 // room at the top for the legend
-	if err := r.spans(p, 0, hi); err != nil {
-		return nil, err
-	}
-	for _, s := range series {
-		if len(lines[s.name]) == 0 {
+	for _, k := range seriesOrder {
+		xys := points[k]
+		switch {
+		case len(xys) == 0:
+			continue
+		case routine[k]:
+			p.Add(dots{xys, colorOf[k]})
+			p.Legend.Add(k, mark{colorOf[k], true})
 			continue
 		}
-		l, err := plotter.NewLine(lines[s.name])
+		s, err := plotter.NewScatter(xys)
 		if err != nil {
 			return nil, err
 		}
-		c, ok := colorOf[s.name]
-		if !ok {
-			c = colorOf[OpTransfer+" "+OutcomeError]
-		}
-		l.LineStyle.Color = c
-		l.LineStyle.Width = vg.Points(1.5)
-		p.Add(l)
-		p.Legend.Add(s.name, l)
+		s.GlyphStyle = draw.GlyphStyle{Color: colorOf[k], Radius: rareRadius, Shape: draw.CircleGlyph{}}
+		p.Add(s)
+		p.Legend.Add(k, mark{colorOf[k], false})
 	}
 	return p, nil
 }
 
-func (r *Report) bankPlot() (*plot.Plot, error) {
-	p := newPlot(fmt.Sprintf("The bank's total money as each read saw it (start %s): flat when nothing is lost", r.StartTotal),
-		"total money")
+// bankPlot draws the total each read saw; for an SVG, thinned among the reads that saw
+// the starting total, every read that saw another kept.
+func (r *Report) bankPlot(svg bool) (*plot.Plot, error) {
+	p := r.newPlot(fmt.Sprintf("The bank's total money as each read saw it (start %s): flat when nothing is lost",
+		moneyLabel(r.StartTotal.String())), "total money")
+	start, _ := new(big.Float).SetString(r.StartTotal.String())
+	at, _ := start.Float64()
 	var xys plotter.XYs
-	lo, hi := 0.0, 0.0
+	lo, hi := at, at
 	for _, e := range r.Events {
 		if e.Op != OpRead || e.Outcome != OutcomeOK {
 			continue
@@ -245,42 +240,37 @@ func (r *Report) bankPlot() (*plot.Plot, error) {
 			continue
 		}
 		y, _ := f.Float64()
-		if len(xys) == 0 || y < lo {
-			lo = y
-		}
-		hi = max(hi, y)
+		lo, hi = min(lo, y), max(hi, y)
 		xys = append(xys, plotter.XY{X: e.End().Seconds(), Y: y})
 	}
+	// A flat line sits a dollar from the edges; a total that strayed, by a cent even, fills
+	// half the height.
+	pad := 1.0
+	if hi > lo {
+		pad = (hi - lo) / 2
+	}
+	p.Y.Min, p.Y.Max = lo-pad, hi+3*pad // room at the top for the legend
+	p.Y.Tick.Marker = moneyTicks{r.StartTotal}
 	if len(xys) == 0 {
 		return p, nil
 	}
-	pad := max((hi-lo)*0.1, 1)
-	p.Y.Min, p.Y.Max = lo-pad, hi+3*pad // room at the top for the legend
-	p.Y.Tick.Marker = plainTicks{}
 	if err := r.spans(p, lo-pad, hi+pad); err != nil {
 		return nil, err
 	}
-	s, err := plotter.NewScatter(xys)
-	if err != nil {
-		return nil, err
+	if svg {
+		unlike := func(plotter.XYs) func(plotter.XY) bool { return func(xy plotter.XY) bool { return xy.Y != at } }
+		xys = thinned(map[string]plotter.XYs{"read": xys}, grid{x0: p.X.Min, x1: p.X.Max, y0: p.Y.Min, y1: p.Y.Max}, unlike)["read"]
 	}
-	s.GlyphStyle.Color = colorOf[OpRead+" "+OutcomeOK]
-	s.GlyphStyle.Radius = vg.Points(1.5)
-	s.GlyphStyle.Shape = draw.CircleGlyph{}
-	p.Add(s)
-	p.Legend.Add("read", s)
+	p.Add(dots{xys, colorOf[OpRead+" "+OutcomeOK]})
+	p.Legend.Add("read", mark{colorOf[OpRead+" "+OutcomeOK], true})
 	return p, nil
 }
 
-// plainTicks labels a money axis with whole numbers, not in exponent notation.
-type plainTicks struct{}
-
-func (plainTicks) Ticks(lo, hi float64) []plot.Tick {
-	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
-	for i := range ticks {
-		if ticks[i].Label != "" {
-			ticks[i].Label = fmt.Sprintf("%.2f", ticks[i].Value)
-		}
+// moneyLabel writes a total ("40504452.16") as the bank picture's axis does.
+func moneyLabel(total string) string {
+	whole, frac, _ := strings.Cut(total, ".")
+	if frac == "" {
+		return groupThousands(whole)
 	}
-	return ticks
+	return groupThousands(whole) + "." + frac
 }

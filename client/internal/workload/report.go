@@ -36,11 +36,11 @@ func (r *Report) Write(w io.Writer) error {
 	line("reads", "%d snapshots checked: total %s, no negative balance expected", r.Reads, r.StartTotal)
 	rhDoubt := ""
 	if r.RobinhoodsLost > 0 {
-		rhDoubt = fmt.Sprintf("; %d Robinhood runs lost their answer: %d aborted, %d committed or unknown",
-			r.RobinhoodsLost, r.RobinhoodsLost-r.InDoubtRobinhoods, r.InDoubtRobinhoods)
-		if r.InDoubtRobinhoods > 0 && r.RobinhoodInDoubtHappened {
-			rhDoubt += " (their movements are in the final balances)"
-		}
+		rhDoubt = fmt.Sprintf("; %d Robinhood runs lost their answer, %d of them committed", r.RobinhoodsLost, r.LostRobinhoodsCommitted)
+	}
+	if r.InDoubtRobinhoods > 0 {
+		rhDoubt += fmt.Sprintf("; %d Robinhood runs the bank could not settle (%d happened, %d did not, by their movements)",
+			r.InDoubtRobinhoods, r.RobinhoodsInDoubtHappened, r.RobinhoodsInDoubtNotHappened)
 	}
 	if r.RobinhoodPhantoms > 0 {
 		rhDoubt += fmt.Sprintf("; %d Robinhood runs answered but never committed (not counted)", r.RobinhoodPhantoms)

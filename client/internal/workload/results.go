@@ -3,6 +3,7 @@ package workload
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -44,17 +45,22 @@ type resultsConfig struct {
 }
 
 type resultsTotals struct {
-	Committed          int64            `json:"committed"`
-	Refused            int64            `json:"refused"`
-	InDoubt            int64            `json:"in_doubt"`
-	InDoubtHappened    int              `json:"in_doubt_happened"`
-	InDoubtNotHappened int              `json:"in_doubt_not_happened"`
-	Reads              int64            `json:"reads"`
-	Robinhoods         int64            `json:"robinhoods"`
-	RobinhoodMoves     int64            `json:"robinhood_moves"`
-	Retries            int64            `json:"retries"`
-	Reconnects         int64            `json:"reconnects"`
-	ErrorsByCode       map[string]int64 `json:"errors_by_code"`
+	Committed          int64 `json:"committed"`
+	Refused            int64 `json:"refused"`
+	InDoubt            int64 `json:"in_doubt"`
+	InDoubtHappened    int   `json:"in_doubt_happened"`
+	InDoubtNotHappened int   `json:"in_doubt_not_happened"`
+	RobinhoodsLost     int64 `json:"robinhoods_lost"`
+	// Robinhoods whose end the bank could not tell, decided by their movements.
+	RobinhoodsInDoubt            int64            `json:"robinhoods_in_doubt"`
+	RobinhoodsInDoubtHappened    int              `json:"robinhoods_in_doubt_happened"`
+	RobinhoodsInDoubtNotHappened int              `json:"robinhoods_in_doubt_not_happened"`
+	Reads                        int64            `json:"reads"`
+	Robinhoods                   int64            `json:"robinhoods"`
+	RobinhoodMoves               int64            `json:"robinhood_moves"`
+	Retries                      int64            `json:"retries"`
+	Reconnects                   int64            `json:"reconnects"`
+	ErrorsByCode                 map[string]int64 `json:"errors_by_code"`
 }
 
 // latencyDigest is one operation type and outcome: how many, and their latency.
@@ -157,6 +163,8 @@ func resultsConfigOf(c Config) resultsConfig {
 func (r *Report) totals() resultsTotals {
 	t := resultsTotals{Committed: r.Committed, Refused: r.Refused, InDoubt: r.InDoubt,
 		InDoubtHappened: r.InDoubtHappened, InDoubtNotHappened: r.InDoubtNotHappened, Reads: r.Reads,
+		RobinhoodsLost: r.RobinhoodsLost, RobinhoodsInDoubt: r.InDoubtRobinhoods,
+		RobinhoodsInDoubtHappened: r.RobinhoodsInDoubtHappened, RobinhoodsInDoubtNotHappened: r.RobinhoodsInDoubtNotHappened,
 		Robinhoods: r.Robinhoods, RobinhoodMoves: r.RobinhoodMoves, Retries: r.Retries,
 		Reconnects: r.Reconnects, ErrorsByCode: r.ErrorsByCode}
 	if t.ErrorsByCode == nil {
@@ -244,6 +252,44 @@ func (r *Report) verdictResults(worstRead string) resultsChecker {
 	return c
 }
 
+// The files --out holds: results.json, and each picture in each format.
+var (
+	resultsFile    = "results.json"
+	pictureNames   = []string{"latency", "rate", "bank"}
+	pictureFormats = []string{"png", "svg"}
+)
+
+// outputFiles names every file WriteResults writes.
+func outputFiles() []string {
+	names := []string{resultsFile}
+	for _, p := range pictureNames {
+		for _, f := range pictureFormats {
+			names = append(names, p+"."+f)
+		}
+	}
+	return names
+}
+
+// PrepareOut makes dir if need be and checks, before a run, that WriteResults can write
+// there: a folder where a file can be made, none of whose results' names is a folder.
+func PrepareOut(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	probe, err := os.CreateTemp(dir, ".probe-*")
+	if err != nil {
+		return fmt.Errorf("no file can be made there: %w", err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	for _, name := range outputFiles() {
+		if fi, err := os.Lstat(filepath.Join(dir, name)); err == nil && fi.IsDir() {
+			return fmt.Errorf("%s there is a folder", name)
+		}
+	}
+	return nil
+}
+
 // WriteResults writes results.json and the pictures into dir, made if need be.
 func (r *Report) WriteResults(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -253,8 +299,34 @@ func (r *Report) WriteResults(dir string) error {
 	if err != nil {
 		return fmt.Errorf("results: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "results.json"), append(b, '\n'), 0o644); err != nil {
+	err = replaceFile(dir, resultsFile, func(w io.Writer) error {
+		_, err := w.Write(append(b, '\n'))
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("results: %w", err)
 	}
 	return r.writePictures(dir)
+}
+
+// replaceFile writes name in dir through a new file of its own, then renames it over
+// name: whatever name was, a symlink included, it is replaced, and nothing it pointed at
+// is written. A reader sees the old file or the new one, never half of one.
+func replaceFile(dir, name string, write func(io.Writer) error) error {
+	f, err := os.CreateTemp(dir, "."+name+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // fails once renamed
+	err = write(f)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), filepath.Join(dir, name))
 }

@@ -44,7 +44,7 @@ func (w *worker) robinhood() bool {
 		w.answered(func() { s.ledger.robinhoodUnsure(run) })
 		return true
 	case OutcomeInDoubt:
-		s.ledger.robinhoodLost(run.XID) // set once COMMIT was sent
+		s.ledger.robinhoodLost(run) // its transaction is set once COMMIT was sent
 	}
 	return w.fail(err)
 }

@@ -107,7 +107,9 @@ func begin(ctx context.Context, db *bank.DB, cfg Config) (*runner, []bank.Balanc
 }
 
 // load runs the workers, the Robinhoods, the readers and the progress lines until the
-// run's end, and returns how long the writers ran. Readers go on until the writers stop.
+// run's end, and returns how long the writers ran. The run ends at its duration, when the
+// caller cancels ctx, or once every worker has sent its share of cfg.Transfers; Robinhood
+// then stops, and the readers after the writers.
 func (s *runner) load(ctx context.Context, progress func(Progress, Interval)) time.Duration {
 	runCtx, stop := context.WithCancel(ctx)
 	if s.cfg.Transfers == 0 {
@@ -115,15 +117,17 @@ func (s *runner) load(ctx context.Context, progress func(Progress, Interval)) ti
 		runCtx, stop = context.WithTimeout(ctx, s.cfg.Duration)
 	}
 	defer stop()
+	robinhoodCtx, stopRobinhood := context.WithCancel(runCtx)
+	defer stopRobinhood()
 	readCtx, stopReaders := context.WithCancel(context.Background())
 	defer stopReaders()
 	s.began = time.Now()
-	var writers, readers, printer sync.WaitGroup
+	var workers, robinhood, readers, printer sync.WaitGroup
 	for n := range s.cfg.Workers {
-		goWith(&writers, func() { s.transfers(runCtx, stop, n) })
+		goWith(&workers, func() { s.transfers(runCtx, n) })
 	}
 	if s.cfg.RobinhoodEvery > 0 {
-		goWith(&writers, func() { s.robinhoods(runCtx) })
+		goWith(&robinhood, func() { s.robinhoods(robinhoodCtx) })
 	}
 	for range s.cfg.Readers {
 		goWith(&readers, func() { s.reader(readCtx) })
@@ -132,7 +136,9 @@ func (s *runner) load(ctx context.Context, progress func(Progress, Interval)) ti
 	if progress != nil {
 		goWith(&printer, func() { s.tell(progress, done) })
 	}
-	writers.Wait()
+	workers.Wait()
+	stopRobinhood()
+	robinhood.Wait()
 	elapsed := time.Since(s.began)
 	stopReaders()
 	readers.Wait()
@@ -182,7 +188,7 @@ func (s *runner) finish(ctx context.Context, start []bank.Balance, elapsed time.
 		return s.report(start, elapsed, interrupted), fmt.Errorf("final check: %w", err)
 	}
 	defer sess.Close()
-	s.ledger.lookUp(call, sess)
+	s.ledger.lookUp(func(xid string) bank.TxStatus { return sess.TxStatus(call, xid) })
 	r := s.report(start, elapsed, interrupted)
 	final, err := sess.Balances(call)
 	if err != nil {
@@ -192,8 +198,9 @@ func (s *runner) finish(ctx context.Context, start []bank.Balance, elapsed time.
 	if err != nil {
 		return r, fmt.Errorf("final check: %w", err)
 	}
-	r.Verdict = s.ledger.check(start, final)
-	r.Violations = append(s.violations, r.Violations...)
+	v := s.ledger.check(start, final)
+	v.Violations = append(r.Violations, v.Violations...)
+	r.Verdict = v
 	if end.TotalBalance != s.start.TotalBalance || end.NegativeBalances != 0 {
 		r.Violations = append(r.Violations, fmt.Sprintf("the final audit shows a total of %s (start %s) and %d negative balances",
 			end.TotalBalance, s.start.TotalBalance, end.NegativeBalances))
@@ -208,8 +215,11 @@ func (s *runner) report(start []bank.Balance, elapsed time.Duration, interrupted
 		Config: s.cfg, Interrupted: interrupted, Progress: s.counts.progress(elapsed),
 		Retries: s.retries, RobinhoodMoves: l.moves, ErrorsByCode: s.byCode,
 		StartTotal: s.start.TotalBalance, Accounts: len(start),
-		RobinhoodsLost: l.robinhoodsLost, InDoubtRobinhoods: l.inDoubtRobinhoods, RobinhoodPhantoms: l.robinhoodPhantoms,
+		RobinhoodsLost: l.robinhoodsLost, LostRobinhoodsCommitted: l.lostCommitted,
+		InDoubtRobinhoods: l.inDoubtRobinhoods, RobinhoodPhantoms: l.robinhoodPhantoms,
 		Events: s.events, EventsDropped: s.eventsDropped,
+		// What broke while the load ran stands even if the final check cannot run.
+		Verdict: Verdict{Violations: slices.Clone(s.violations)},
 	}
 	var latencies []time.Duration
 	for _, e := range r.Events {

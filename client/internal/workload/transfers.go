@@ -9,10 +9,10 @@ import (
 	"funwithbanking/client/internal/money"
 )
 
-// transfers sends transfers between random accounts until the run ends. Worker n's are
-// seeded by (seed, n), like the generator's batches: it always tries the same ones in the
-// same order.
-func (s *runner) transfers(runCtx context.Context, stop context.CancelFunc, n int) {
+// transfers sends transfers between random accounts until the run ends, or with
+// cfg.Transfers set, until none is left to send. Worker n's are seeded by (seed, n), like
+// the generator's batches: it always tries the same ones in the same order.
+func (s *runner) transfers(runCtx context.Context, n int) {
 	r := rand.New(rand.NewPCG(s.cfg.Seed, uint64(n)))
 	w, ok := s.newWorker(runCtx)
 	defer w.close()
@@ -20,8 +20,9 @@ func (s *runner) transfers(runCtx context.Context, stop context.CancelFunc, n in
 		return
 	}
 	for runCtx.Err() == nil {
+		// A worker that finds none left only stops itself: the others still send theirs,
+		// waiting for their slots if need be.
 		if s.cfg.Transfers > 0 && s.sent.Add(1) > s.cfg.Transfers {
-			stop()
 			return
 		}
 		t := s.pick(r)

@@ -91,8 +91,9 @@ type Report struct {
 	StartTotal     money.Total
 	Accounts       int
 	// RobinhoodsLost lost their connection before the answer; of those, the server said
-	// InDoubtRobinhoods committed (or could not tell), and the rest aborted.
-	RobinhoodsLost, InDoubtRobinhoods int64
+	// LostRobinhoodsCommitted committed. InDoubtRobinhoods are the ones, answered or not,
+	// whose end it could not tell: the checker decides them by their movements.
+	RobinhoodsLost, LostRobinhoodsCommitted, InDoubtRobinhoods int64
 	// RobinhoodPhantoms answered with their movements, yet the server says they aborted:
 	// the connection died between the answer and the commit.
 	RobinhoodPhantoms int64

@@ -2,6 +2,7 @@ package workload
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -107,12 +108,30 @@ func TestBenchUnderContention(t *testing.T) {
 	}
 }
 
+// TestBenchCountsTransfers: --transfers N sends N transfers, whether the workers go as fast
+// as they can or wait for their slots on a schedule (one worker's running out must not
+// cancel another's wait for the last slot), and the run then ends, Robinhood's loop too.
 func TestBenchCountsTransfers(t *testing.T) {
 	db, _ := newBank(t)
-	r, err := Run(context.Background(), db, Config{Workers: 3, Readers: 1, Transfers: 500, Seed: 2, MaxAmount: DefaultMaxAmount}, nil)
-	mustPass(t, r, err)
-	if n := r.Committed + r.Refused; n != 500 {
-		t.Errorf("%d transfers answered, want 500", n)
+	for _, tt := range []struct {
+		workers   int
+		transfers int64
+		rate      float64
+		robinhood time.Duration
+	}{
+		{3, 500, 0, 0},
+		{2, 3, 20, 0}, // --transfers 3 --rate 1 with 2 workers sent 2
+		{4, 9, 50, 0},
+		{2, 5, 50, 20 * time.Millisecond},
+	} {
+		t.Run(fmt.Sprintf("%d workers, %d at %g/s", tt.workers, tt.transfers, tt.rate), func(t *testing.T) {
+			r, err := Run(context.Background(), db, Config{Workers: tt.workers, Readers: 1, Transfers: tt.transfers,
+				Rate: tt.rate, RobinhoodEvery: tt.robinhood, Seed: 2, MaxAmount: 1_00}, nil) // small: most commit
+			mustPass(t, r, err)
+			if n := r.Committed + r.Refused; n != tt.transfers {
+				t.Errorf("%d transfers answered, want %d", n, tt.transfers)
+			}
+		})
 	}
 }
 
