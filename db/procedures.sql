@@ -11,7 +11,8 @@
 --
 -- Our errors, by SQLSTATE (class BK is ours; PostgreSQL uses none of it):
 --   BK001  unknown account                    BK006  robinhood called above READ COMMITTED
---   BK002  transfer to the same account       BK007  load_begin twice, or load_finish without it
+--   BK002  transfer to the same account       BK007  load_begin twice or in replica mode, or
+--                                                    load_finish without it
 --   BK003  invalid amount                     BK008  a receiving account would pass 9999999999999.99
 --   BK004  insufficient funds                 BK009  on Citus, a read that cannot be consistent
 --   BK005  invalid argument                   BK010  on Citus, a two-phase commit awaits recovery
@@ -649,6 +650,9 @@ DECLARE
     v_locked   boolean := false;
 BEGIN
     PERFORM robinhood_check(p_percent, p_count);
+    -- Until it ends, the path says that a Robinhood is planning, and since when: one run from
+    -- the next, even within one statement.
+    PERFORM set_config('bank.robinhood_path', format('planning since %s', clock_timestamp()), true);
     -- Who holds what stays as it is until commit (loads and link writers wait), and two
     -- Robinhoods, each reading every account the other writes, take turns: SHARE ROW
     -- EXCLUSIVE conflicts with itself. Same table order as bank.load_begin().
@@ -698,7 +702,7 @@ AS $$
 BEGIN
     -- 1,000 holders to spare at each end: transfers during a ranking rarely push an
     -- outsider past the bounds. Three plans may lose an account before transfers wait.
-    RETURN QUERY SELECT * FROM robinhood_run(p_percent, p_count, 2 * p_count + 1000, 3);
+    RETURN QUERY SELECT * FROM robinhood_run(p_percent, p_count, least(2::bigint * p_count + 1000, 2147483647)::integer, 3);
 END
 $$;
 COMMENT ON FUNCTION bank.robinhood(numeric, integer) IS
@@ -913,6 +917,8 @@ BEGIN
             USING ERRCODE = 'BK007';
     END IF;
     PERFORM lock_for_load();
+    -- The DELETEs below read every row: on Citus, refused while a commit awaits recovery.
+    PERFORM read_snapshot();
     PERFORM drop_keys();
     DELETE FROM customer_accounts;
     DELETE FROM accounts;
@@ -930,7 +936,8 @@ COMMENT ON FUNCTION bank.load_begin() IS
     'Starts a bulk load inside the caller''s transaction: locks the three tables (bank.lock_for_load()), drops '
     'the keys and empties the tables, setting bank.load_replaced to on if they held a bank (VACUUM them after '
     'the COMMIT). Others wait for the commit. A COMMIT, autocommit included, before bank.load_finish() fails on '
-    'the constraint load_unfinished (23P01) and changes nothing.';
+    'the constraint load_unfinished (23P01) and changes nothing. BK007 if a load has begun in this transaction '
+    'already, or session_replication_role is not origin.';
 
 -- Contract: disarms the guard, then builds the keys once over the loaded rows (several
 -- times cheaper than row by row, and it validates the load: a duplicate id or a link to a
@@ -969,5 +976,14 @@ SELECT to_regnamespace('bank_citus') IS NOT NULL AS bank_on_citus \gset
 \if :bank_on_citus
 \ir citus/functions.sql
 \endif
+DO $$
+BEGIN
+    IF to_regnamespace('bank_citus') IS NOT NULL
+       AND NOT (SELECT p.prosecdef FROM pg_proc p WHERE p.oid = 'bank.audit()'::regprocedure) THEN
+        RAISE EXCEPTION 'this bank is on Citus, and db/citus/functions.sql was not loaded with this file; nothing was '
+                        'changed: load it with psql -f db/procedures.sql, which finds the Citus file beside it';
+    END IF;
+END
+$$;
 
 COMMIT;

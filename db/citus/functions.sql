@@ -21,15 +21,20 @@ RESET client_min_messages;
 -- while two-phase commits are paused, a worker's transaction finds a prepared transaction
 -- of Citus's only if its commit failed half done (a worker crashed or a connection broke)
 -- and awaits recovery: a read now would see that transfer on one worker and not the other.
--- Only a role that may write the bank can have prepared one that matters.
+-- One matters if it wrote a shard of the bank's: it still holds that shard's lock.
 CREATE OR REPLACE FUNCTION bank.commits_settled() RETURNS boolean
 LANGUAGE plpgsql STABLE
 SET search_path = bank, pg_temp
 AS $$
 BEGIN
     IF EXISTS (SELECT FROM pg_catalog.pg_prepared_xacts x
+               JOIN pg_catalog.pg_locks t ON t.locktype = 'transactionid' AND t.transactionid = x.transaction
+               JOIN pg_catalog.pg_locks r ON r.virtualtransaction = t.virtualtransaction AND r.locktype = 'relation'
+               JOIN pg_catalog.pg_class c ON c.oid = r.relation
                WHERE x.database = current_database() AND x.gid LIKE 'citus\_%'
-                 AND pg_catalog.has_table_privilege(x.owner, 'bank.accounts', 'UPDATE')) THEN
+                 AND r.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = current_database())
+                 AND c.relnamespace = 'bank'::regnamespace
+                 AND r.mode NOT IN ('AccessShareLock', 'RowShareLock')) THEN
         RAISE EXCEPTION 'on Citus, a two-phase commit on the worker at port % awaits recovery; nothing was read: try '
                         'again once Citus has recovered it (citus.recover_2pc_interval)', inet_server_port()
             USING ERRCODE = 'BK010';
@@ -39,6 +44,17 @@ END
 $$;
 COMMENT ON FUNCTION bank.commits_settled() IS
     'On a Citus worker: true, or BK010 if a two-phase commit of Citus''s awaits recovery there.';
+
+-- BK010 unless no two-phase commit awaits recovery on any worker: one statement that runs
+-- bank.commits_settled() on every shard of accounts, and so on every worker.
+CREATE OR REPLACE FUNCTION bank_citus.check_settled() RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = bank, pg_temp
+AS $$
+BEGIN
+    PERFORM count(*) FROM accounts a WHERE a.account_id < 0 AND commits_settled();
+END
+$$;
 
 -- Contract: opens this transaction's snapshot on every worker at one moment when no
 -- two-phase commit is in flight, after waiting for any load (the bank's tables are locked
@@ -67,13 +83,14 @@ BEGIN
     END IF;
     BEGIN
         LOCK TABLE pg_catalog.pg_dist_transaction IN SHARE MODE;
-        PERFORM count(*) FROM accounts a WHERE a.account_id < 0 AND commits_settled();
+        PERFORM bank_citus.check_settled();
         RAISE EXCEPTION USING ERRCODE = 'BK901';
     EXCEPTION WHEN SQLSTATE 'BK901' THEN
         NULL;
     END;
     -- What tells this transaction's next read that its snapshots are open: this
-    -- transaction's id in a setting, and a lock only a role that may write the bank can take.
+    -- transaction's id in a setting, and a lock only a role that may write the bank can take
+    -- (such a role could set both by hand, and mislead only its own reads).
     PERFORM set_config('bank.snapshots_opened', (pg_catalog.get_current_transaction_id()).transaction_number::text, true);
     LOCK TABLE customers IN ROW SHARE MODE;
 END
@@ -112,7 +129,7 @@ BEGIN
         RAISE EXCEPTION 'on Citus, read the bank through the coordinator' USING ERRCODE = 'BK009';
     END IF;
     IF bank_citus.writers_held() THEN
-        PERFORM count(*) FROM accounts a WHERE a.account_id < 0 AND commits_settled();
+        PERFORM bank_citus.check_settled();
         RETURN;
     END IF;
     IF current_setting('transaction_isolation') NOT IN ('repeatable read', 'serializable') THEN
@@ -152,17 +169,17 @@ BEGIN
 END
 $$;
 
+-- Local execution would read the coordinator's copy of customers (where it holds one) with
+-- its own snapshot, older than the read's pause: off for every read, whatever the session set.
 DO $$
+DECLARE
+    v_reader regprocedure;
 BEGIN
-    ALTER FUNCTION bank.top_states(integer) SECURITY DEFINER;
-    ALTER FUNCTION bank.ranked_customers(integer, boolean) SECURITY DEFINER;
-    ALTER FUNCTION bank.top_customers(integer) SECURITY DEFINER;
-    ALTER FUNCTION bank.bottom_customers(integer) SECURITY DEFINER;
-    ALTER FUNCTION bank.audit() SECURITY DEFINER;
-    ALTER FUNCTION bank.balances() SECURITY DEFINER;
-    ALTER FUNCTION bank.profile() SECURITY DEFINER;
-    ALTER FUNCTION bank.profile_states(integer) SECURITY DEFINER;
-    ALTER FUNCTION bank.profile_accounts_per_customer() SECURITY DEFINER;
+    FOREACH v_reader IN ARRAY ARRAY['bank.top_states(integer)', 'bank.ranked_customers(integer, boolean)',
+            'bank.top_customers(integer)', 'bank.bottom_customers(integer)', 'bank.audit()', 'bank.balances()',
+            'bank.profile()', 'bank.profile_states(integer)', 'bank.profile_accounts_per_customer()']::regprocedure[] LOOP
+        EXECUTE format('ALTER FUNCTION %s SECURITY DEFINER SET citus.enable_local_execution = off', v_reader);
+    END LOOP;
 END
 $$;
 
@@ -199,15 +216,16 @@ $$;
 COMMENT ON FUNCTION bank_citus.planner() IS
     'The name of this session''s connection to the planning session of Robinhood on Citus, made if need be.';
 
--- Whether the transaction had touched a worker when this statement's Robinhood began (its
--- own failed claims touch them too): asked once a statement, remembered for the statement.
+-- Whether the transaction had touched a worker when this Robinhood began (its own failed
+-- claims touch them too): asked at its first plan, remembered for the run, which
+-- bank.robinhood_run() names in bank.robinhood_path while it plans.
 CREATE OR REPLACE FUNCTION bank_citus.touched_before_robinhood() RETURNS boolean
 LANGUAGE plpgsql VOLATILE
 SET search_path = bank, pg_temp
 AS $$
 DECLARE
     v_said constant text := current_setting('bank.touched_before_robinhood', true);
-    v_now  constant text := statement_timestamp()::text;
+    v_now  constant text := current_setting('bank.robinhood_path', true);
 BEGIN
     IF v_said LIKE v_now || '%' THEN
         RETURN v_said LIKE '%yes';
@@ -228,6 +246,7 @@ LANGUAGE plpgsql VOLATILE
 SECURITY DEFINER -- dblink connects without a password only for a superuser
 SET search_path = bank, pg_temp
 SET citus.enable_ddl_propagation = off
+SET citus.enable_local_execution = off
 AS $$
 DECLARE
     v_planner text;
@@ -239,6 +258,7 @@ BEGIN
     END IF;
     IF bank_citus.touched_before_robinhood() OR bank_citus.writers_held() THEN
         LOCK TABLE accounts IN EXCLUSIVE MODE;
+        PERFORM bank_citus.check_settled(); -- writers are held off, but a half-done commit stays half done
         RETURN plan_moves(rank_holders(p_keep), p_percent, p_count);
     END IF;
     v_planner := bank_citus.planner();

@@ -264,6 +264,14 @@ func readsBesideUnrecoveredCommit(t *testing.T) {
 		t.Errorf("beside another role's prepared transaction: %d wrong totals, %d errors", wrong, errs)
 	}
 	q(worker1, "ROLLBACK PREPARED 'citus_0_88888_1_1'")
+	// One of a role that may update only the balance column, which wrote a shard: it does.
+	q(server, `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'teller') THEN CREATE ROLE teller; END IF; END $$;
+		GRANT USAGE ON SCHEMA bank TO teller; GRANT SELECT, UPDATE (balance) ON bank.accounts TO teller`)
+	q(worker1, fmt.Sprintf("BEGIN; SET LOCAL ROLE teller; UPDATE bank.accounts_%s SET balance = balance WHERE account_id = 1; PREPARE TRANSACTION 'citus_0_77777_1_1'", shard1))
+	if _, errs := readTotals(t, name, "bank_reader", "", "SELECT total_balance FROM bank.audit()", total); errs != readsPerRoute {
+		t.Errorf("beside a prepared write of a role with a column's privilege: %d of %d reads refused", errs, readsPerRoute)
+	}
+	q(worker1, "ROLLBACK PREPARED 'citus_0_77777_1_1'")
 	q(worker1, fmt.Sprintf("BEGIN; UPDATE bank.accounts_%s SET balance = balance + 1 WHERE account_id = 1; PREPARE TRANSACTION '%s'", shard1, gid))
 	q(worker2, fmt.Sprintf("UPDATE bank.accounts_%s SET balance = balance - 1 WHERE account_id = %d", shard2, other))
 	q(server, fmt.Sprintf("INSERT INTO pg_dist_transaction (groupid, gid) VALUES (%s, '%s')", group1, gid))
@@ -275,6 +283,16 @@ func readsBesideUnrecoveredCommit(t *testing.T) {
 	}
 	if out, err := server.PsqlAs("bank_reader", name, "-c", "SELECT * FROM bank.audit()"); err == nil || !strings.Contains(out, "awaits recovery") {
 		t.Errorf("a read beside an unrecovered commit: %v\n%s", err, out)
+	}
+	// Nor does a Robinhood that plans under its own lock, or a load, go on.
+	for _, sql := range []string{
+		"BEGIN; LOCK TABLE bank.accounts, bank.customer_accounts IN SHARE MODE; SELECT * FROM bank.robinhood(); ROLLBACK",
+		"BEGIN; SELECT bank.transfer(3, 4, 0.01); SELECT * FROM bank.robinhood(); ROLLBACK",
+		"BEGIN; SELECT bank.load_begin(); ROLLBACK",
+	} {
+		if out, err := server.Psql(name, "-c", "SET statement_timeout = '30s'", "-c", sql); err == nil || !strings.Contains(out, "awaits recovery") {
+			t.Errorf("%s, beside an unrecovered commit: %v\n%s", sql, err, out)
+		}
 	}
 	q(server, "SELECT recover_prepared_transactions()")
 	if wrong, errs := readTotals(t, name, "bank_reader", "", "SELECT total_balance FROM bank.audit()", total); wrong != 0 || errs != 0 {

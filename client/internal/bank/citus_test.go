@@ -3,6 +3,7 @@ package bank
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -38,10 +39,27 @@ func citusLayout(t *testing.T, c *pgtest.Server) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, when := range []string{"as distributed", "after a reload"} {
-			if when == "after a reload" {
-				if out, err := server.Psql(name, "-f", filepath.Join(pgtest.RepoRoot(), "db", "procedures.sql")); err != nil {
+		procedures := filepath.Join(pgtest.RepoRoot(), "db", "procedures.sql")
+		for _, when := range []string{"as distributed", "after a reload", "after a reload from standard input"} {
+			switch when {
+			case "after a reload":
+				if out, err := server.Psql(name, "-f", procedures); err != nil {
 					t.Fatalf("reload: %v\n%s", err, out)
+				}
+			case "after a reload from standard input":
+				// psql looks for the Citus file in its own folder then, finds none, and
+				// (ON_ERROR_STOP off) carries on: the file's own check must roll it back.
+				in, err := os.Open(procedures)
+				if err != nil {
+					t.Fatal(err)
+				}
+				psql := exec.Command(filepath.Join(server.BinDir, "psql"), "-X", "-q", "-h", "127.0.0.1",
+					"-p", strconv.Itoa(server.Port), "-U", "postgres", "-d", name)
+				psql.Stdin, psql.Dir = in, t.TempDir()
+				out, _ := psql.CombinedOutput()
+				in.Close()
+				if !strings.Contains(string(out), "db/citus/functions.sql was not loaded") {
+					t.Fatalf("a reload from standard input on Citus:\n%s", out)
 				}
 			}
 			out, err := server.Psql(name, "-A", "-t", "-c",
@@ -92,14 +110,16 @@ func robinhoodOnSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tt := range []struct{ before, want string }{
-		{"", "snapshot, 1 ranking(s), 1 plan(s)"},
-		{"SELECT bank.transfer(1, 2, 0.01);", "locked, 1 ranking(s), 1 plan(s)"},
+	// The last: a second Robinhood in the same statement, after transfers.
+	for _, tt := range []struct{ run, want string }{
+		{"SELECT count(*) FROM bank.robinhood();", "snapshot, 1 ranking(s), 1 plan(s)"},
+		{"SELECT bank.transfer(1, 2, 0.01); SELECT count(*) FROM bank.robinhood();", "locked, 1 ranking(s), 1 plan(s)"},
+		{"DO $$ BEGIN PERFORM bank.robinhood(); PERFORM bank.transfer(1, 2, 0.01); PERFORM bank.robinhood(); END $$;",
+			"locked, 1 ranking(s), 1 plan(s)"},
 	} {
-		out, err := server.Psql(name, "-A", "-t", "-c", "BEGIN; "+tt.before+" SELECT count(*) FROM bank.robinhood(); "+
-			"SELECT current_setting('bank.robinhood_path'); ROLLBACK")
-		if err != nil || !strings.HasSuffix(strings.TrimSpace(out), "\n"+tt.want) {
-			t.Errorf("after %q: %v\n%s\nwant the path %q", tt.before, err, out, tt.want)
+		out, err := server.Psql(name, "-A", "-t", "-c", "BEGIN; "+tt.run+" SELECT current_setting('bank.robinhood_path'); ROLLBACK")
+		if err != nil || !strings.HasSuffix(strings.TrimSpace(out), tt.want) {
+			t.Errorf("%q: %v\n%s\nwant the path %q", tt.run, err, out, tt.want)
 		}
 	}
 }
