@@ -163,6 +163,9 @@ func (s *Server) server(prog string, args ...string) (string, error) {
 	var cmd *exec.Cmd
 	if s.asUser != "" {
 		cmd = exec.Command("runuser", append([]string{"-u", s.asUser, "--", path}, args...)...)
+		// From a folder the user may enter: a package's own (in a checkout under /root) would
+		// make each program say, harmlessly, that it could not change directory there.
+		cmd.Dir = "/"
 	} else {
 		cmd = exec.Command(path, args...)
 	}
