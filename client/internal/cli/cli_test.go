@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -458,28 +460,42 @@ func TestBenchInterrupted(t *testing.T) {
 	if r := client(t, dsn, "populate", "--customers", "200"); r.code != 0 {
 		t.Fatalf("populate: %s", r.stderr)
 	}
-	cmd := exec.Command(binary, "bench", "--duration", "10m", "--robinhood-every", "300ms")
+	cmd := exec.Command(binary, "bench", "--duration", "10m", "--robinhood-every", "300ms", "--progress", "100ms")
 	cmd.Env = append(os.Environ(), "BANK_DSN="+dsn)
 	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
+	cmd.Stdout = &out
+	progress, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2 * time.Second)
+	// Ctrl-C once transfers commit: the first progress line with some.
+	lines := bufio.NewScanner(progress)
+	for lines.Scan() {
+		errOut.WriteString(lines.Text() + "\n")
+		if f := strings.Fields(lines.Text()); len(f) > 1 && f[1] != "transfers/s" && f[1] != "0.0" {
+			break
+		}
+	}
 	sent := time.Now()
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	go func() {
+		io.Copy(&errOut, progress) // all of it before Wait, which closes the pipe
+		done <- cmd.Wait()
+	}()
 	select {
 	case err := <-done:
 		if err != nil {
 			t.Fatalf("bench exited with %v after Ctrl-C:\n%s%s", err, out.String(), errOut.String())
 		}
-	case <-time.After(20 * time.Second):
+	case <-time.After(time.Minute):
 		cmd.Process.Kill()
-		t.Fatalf("bench still running 20s after Ctrl-C:\n%s", out.String())
+		t.Fatalf("bench still running a minute after Ctrl-C:\n%s", out.String())
 	}
 	t.Logf("stopped %s after the signal:\n%s", time.Since(sent).Round(time.Millisecond), out.String())
 	for _, want := range []string{"interrupted", "committed", "verdict      OK"} {
@@ -496,13 +512,9 @@ func TestNothingHangs(t *testing.T) {
 	if r := client(t, dsn, "populate", "--customers", "20"); r.code != 0 {
 		t.Fatalf("populate: %s", r.stderr)
 	}
-	holder := exec.Command(filepath.Join(server.BinDir, "psql"), "-X", "-q", "-h", "127.0.0.1", "-p", fmt.Sprint(server.Port),
-		"-U", "postgres", "-d", dsnDatabase(dsn), "-c", "BEGIN; LOCK bank.accounts IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(20);")
-	if err := holder.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { holder.Process.Kill(); holder.Wait() }()
-	time.Sleep(500 * time.Millisecond)
+	// The lock is held until both calls have given up, however long they take.
+	openSession(t, dsnDatabase(dsn), "BEGIN; LOCK bank.accounts IN ACCESS EXCLUSIVE MODE;")
+	waitFor(t, dsn, "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'second user' AND l.mode = 'AccessExclusiveLock' AND l.granted")
 	for _, tt := range []struct {
 		args []string
 		want string
@@ -510,14 +522,9 @@ func TestNothingHangs(t *testing.T) {
 		{[]string{"--lock-timeout", "300ms", "call", "transfer", "--from", "1", "--to", "2", "--amount", "1"}, "gave up waiting for a lock"},
 		{[]string{"--statement-timeout", "300ms", "--lock-timeout", "1m", "call", "audit"}, "took longer than the statement timeout"},
 	} {
-		began := time.Now()
 		r := client(t, dsn, tt.args...)
-		took := time.Since(began)
 		if r.code != 1 || !strings.Contains(r.stderr, tt.want) || strings.Count(r.stderr, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q; want 1 and one line with %q", tt.args, r.code, r.stderr, tt.want)
-		}
-		if took > 5*time.Second {
-			t.Errorf("%v took %s", tt.args, took)
 		}
 	}
 }

@@ -158,13 +158,9 @@ func TestOutputLostAfterCommit(t *testing.T) {
 func TestInterruptedTransfer(t *testing.T) {
 	d, balances := moneyBank(t)
 	before := balances()
-	holder := exec.Command(server.BinDir+"/psql", "-X", "-q", "-h", "127.0.0.1", "-p", strconv.Itoa(server.Port), "-U", "postgres",
-		"-d", dsnDatabase(d), "-c", "BEGIN; SELECT 1 FROM bank.accounts WHERE account_id = 2 FOR UPDATE; SELECT pg_sleep(4); COMMIT;")
-	if err := holder.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer holder.Wait()
-	waitFor(t, d, "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.query LIKE 'BEGIN;%' AND l.locktype = 'transactionid'")
+	// The lock is held until the transfer has been interrupted, however long that takes.
+	holder := openSession(t, dsnDatabase(d), "BEGIN; SELECT 1 FROM bank.accounts WHERE account_id = 2 FOR UPDATE;")
+	waitFor(t, d, "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'second user' AND l.locktype = 'transactionid'")
 
 	cmd := exec.Command(binary, "call", "transfer", "--from", "1", "--to", "2", "--amount", "0.01")
 	cmd.Env = append(os.Environ(), "BANK_DSN="+d)
@@ -183,7 +179,10 @@ func TestInterruptedTransfer(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr.String(), "interrupted before COMMIT: rolled back, nothing changed") {
 		t.Fatalf("exit %d (want 1): %s", code, stderr.String())
 	}
-	holder.Wait()
+	holder.send("COMMIT;")
+	if err := holder.close(); err != nil {
+		t.Fatalf("the lock's holder: %v\n%s", err, holder.out.String())
+	}
 	if after := balances(); after != before {
 		t.Fatal("an interrupted transfer moved money")
 	}
