@@ -225,6 +225,18 @@ func (s *Server) Restart(mode string) error {
 	return err
 }
 
+// Down stops the server (fast shutdown) and keeps its files, for Up to start it again.
+func (s *Server) Down() error {
+	_, err := s.server("pg_ctl", "-D", s.dataDir(), "-m", "fast", "-w", "-t", "60", "stop")
+	return err
+}
+
+// Up starts a server Down stopped and waits until it accepts connections.
+func (s *Server) Up() error {
+	_, err := s.server("pg_ctl", "-D", s.dataDir(), "-l", filepath.Join(s.dir, "server.log"), "-w", "-t", "60", "-o", s.options, "start")
+	return err
+}
+
 // Stop stops the cluster (and a Citus cluster's workers) at once and removes its files.
 func (s *Server) Stop() {
 	for _, w := range s.workers {

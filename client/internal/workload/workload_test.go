@@ -262,6 +262,26 @@ func TestBenchSurvivesRestart(t *testing.T) {
 	}
 }
 
+// A bench stopped while its workers wait for the server to come back ends with the
+// checker's verdict on the bank, not with "could not reconnect": stopping it was asked for.
+func TestBenchStoppedWhileReconnecting(t *testing.T) {
+	db, _ := newBank(t)
+	b := startBench(db, Config{Workers: 4, Readers: 1, Seed: 6, MaxAmount: DefaultMaxAmount})
+	b.after(t, "a transfer committed", func(p Progress) bool { return p.Committed > 0 })
+	if err := server.Down(); err != nil {
+		b.stop()
+		t.Fatal(err)
+	}
+	b.after(t, "every worker and the reader reconnecting", func(p Progress) bool { return p.Reconnects >= 5 })
+	// Back up for the final check; the workers are still between tries (50 ms to 1 s).
+	if err := server.Up(); err != nil {
+		b.stop()
+		t.Fatal(err)
+	}
+	r, err := b.stop()
+	mustPass(t, r, err)
+}
+
 // The checker is not a formality: money that appears outside the bench's transfers is
 // caught by the readers and by the final per-account check.
 func TestBenchCatchesMoneyFromNowhere(t *testing.T) {
