@@ -85,7 +85,7 @@ if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null;
     # install waits for it (DPkg::Lock::Timeout), update does not, and is tried again.
     log=$(mktemp) waited=0
     until apt-get update -qq >"$log" 2>&1; do
-        grep -q 'Could not get lock' "$log" && [ $((waited += 2)) -le 600 ] || { cat "$log" >&2; die "apt-get update failed"; }
+        if ! grep -q 'Could not get lock' "$log" || [ $((waited += 2)) -gt 600 ]; then cat "$log" >&2; die "apt-get update failed"; fi
         [ "$waited" != 2 ] || say "waiting for another apt: $(grep -m1 -o 'held by.*' "$log")"
         sleep 2
     done
