@@ -46,12 +46,13 @@ func main() {
 
 // event is one line of `go test -json` (cmd/test2json's fields that matter here).
 type event struct {
-	Action     string
-	Package    string
-	Test       string
-	Elapsed    float64
-	Output     string
-	ImportPath string // build-output events
+	Action      string
+	Package     string
+	Test        string
+	Elapsed     float64
+	Output      string
+	ImportPath  string // build-output events
+	FailedBuild string // on a package's fail event: the package that did not build
 }
 
 type test struct {
@@ -66,6 +67,7 @@ type pkg struct {
 	running               map[string]bool
 	ownOutput             []string // lines not attributed to a test: TestMain, a panic, a build failure
 	reportedStart, failed bool
+	buildFailed           bool
 }
 
 type report struct {
@@ -174,6 +176,7 @@ func (r *report) event(e event) {
 				p.ownOutput = append(p.ownOutput, e.Output)
 			}
 		case "pass", "fail", "skip":
+			p.buildFailed = e.FailedBuild != ""
 			r.endPackage(p, e.Action, e.Elapsed)
 		}
 		return
@@ -359,7 +362,10 @@ func (r *report) summary() {
 			}
 		}
 		for _, name := range r.order {
-			if p := r.pkgs[name]; p.failed && p.fail == 0 {
+			switch p := r.pkgs[name]; {
+			case p.buildFailed:
+				r.printf("%s: did not build (the compiler's words are above, and in the log)\n", r.short(name))
+			case p.failed && p.fail == 0:
 				r.printf("%s: no test failed, yet the package did:\n%s", r.short(name), tail(p.ownOutput, 60))
 			}
 		}
