@@ -97,6 +97,7 @@ elif [ ${#need[@]} -gt 0 ]; then
     [[ " ${need[*]} " != *" postgresql "* ]] ||
         hint="sudo mkdir -p ${nocluster%/*} && echo 'create_main_cluster = false' | sudo tee $nocluster >/dev/null && $hint"
     [[ " ${need[*]} " != *" odbc-postgresql "* ]] || hint="$hint && sudo scripts/register-odbc-driver.sh"
+    command -v apt-get >/dev/null || hint="(on macOS) xcode-select --install; brew install unixodbc psqlodbc postgresql@15"
     say "missing: ${need[*]}; to install them all: $hint"
     [ "$build" = 0 ] || exit 1
     say "going on: only make test needs them"
