@@ -48,62 +48,66 @@ fresh_pgdata() {
     fi
 }
 
-# install_or_die WHAT DEBIAN_PACKAGES MACOS_COMMAND: where we can (root on Debian/Ubuntu),
-# install; elsewhere say exactly how.
-install_or_die() {
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        say "installing $1: apt-get install $2"
-        local log
-        log=$(mktemp)
-        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $2; } >"$log" 2>&1 ||
-            { cat "$log" >&2; die "could not install $1 (apt-get install $2)"; }
-        rm -f "$log"
-    else
-        die "$1 is missing: on Debian/Ubuntu: sudo apt-get install $2; on macOS: $3"
-    fi
-}
-
 # Go 1.22 or later (go.mod). Debian 12's golang is 1.19; Ubuntu 24.04's golang-go is 1.22.
 go_hint="https://go.dev/dl (Debian 12's own golang is 1.19, too old; on Ubuntu 24.04: sudo apt-get install golang-go; on macOS: brew install go)"
 command -v go >/dev/null || die "Go 1.22 or later is missing: $go_hint"
 go_minor=$(go env GOVERSION | sed -n 's/^go1\.\([0-9]*\).*/\1/p')
 [ "${go_minor:-0}" -ge 22 ] || die "Go $(go env GOVERSION) is too old, 1.22 or later is needed: $go_hint"
+
+# Everything missing is gathered first, so that one line names it all and one apt-get
+# brings it: what the build needs, then what `make test` needs.
+need=()
 # cgo builds the ODBC binding: without a C compiler Go builds no cgo at all, and the build
 # fails far from the cause ("undefined: SQLSMALLINT").
-command -v cc >/dev/null || command -v gcc >/dev/null ||
-    install_or_die "a C compiler (cgo builds the ODBC binding)" "gcc libc6-dev" "xcode-select --install"
+command -v cc >/dev/null || command -v gcc >/dev/null || need+=(gcc libc6-dev)
 [ -e /usr/include/sql.h ] || [ -e /usr/local/include/sql.h ] || [ -e /opt/homebrew/include/sql.h ] ||
-    install_or_die "unixODBC (headers and tools)" "unixodbc unixodbc-dev" "brew install unixodbc"
+    need+=(unixodbc unixodbc-dev)
 # The driver's library, not its registration: a removed package can leave its entry behind.
 # (find fails on a folder this system lacks, such as /opt/homebrew on Linux; pipefail would
 # then call the driver missing even when grep found it.)
 { find /usr/lib /usr/local/lib /opt/homebrew/lib -name psqlodbcw.so 2>/dev/null || true; } | grep -q . ||
-    install_or_die "the PostgreSQL ODBC driver" "odbc-postgresql" "brew install psqlodbc"
+    need+=(odbc-postgresql)
+build=${#need[@]}
+# make test: make, PostgreSQL's server programs (the tests start their own servers, whatever
+# mode runs the bank), and where the Go tests are, the Python drivers they use, in their Python.
+command -v make >/dev/null || need+=(make)
+pg_find_bindir || need+=(postgresql)
+if compgen -G 'client/internal/bank/*_test.go' >/dev/null; then
+    for m in pyodbc psycopg asyncpg; do /usr/bin/python3 -c "import $m" 2>/dev/null || need+=("python3-$m"); done
+fi
+# Debian's postgresql package would create and start a cluster of its own on 5432, the
+# bank's default port: this setting, made before it is installed, asks it not to.
+nocluster=/etc/postgresql-common/createcluster.d/fun-with-banking.conf
+if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing what is missing: apt-get install ${need[*]}"
+    [[ " ${need[*]} " != *" postgresql "* ]] || { mkdir -p "${nocluster%/*}" && echo "create_main_cluster = false" >"$nocluster"; }
+    # Another apt may hold the lock (unattended upgrades, at a cloud machine's first boot):
+    # install waits for it (DPkg::Lock::Timeout), update does not, and is tried again.
+    log=$(mktemp) waited=0
+    until apt-get update -qq >"$log" 2>&1; do
+        if ! grep -q 'Could not get lock' "$log" || [ $((waited += 2)) -gt 600 ]; then cat "$log" >&2; die "apt-get update failed"; fi
+        [ "$waited" != 2 ] || say "waiting for another apt: $(grep -m1 -o 'held by.*' "$log")"
+        sleep 2
+    done
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 \
+        "${need[@]}" >"$log" 2>&1 || { cat "$log" >&2; die "could not install them"; }
+    rm -f "$log"
+elif [ ${#need[@]} -gt 0 ]; then
+    hint="sudo apt-get install -o DPkg::Lock::Timeout=600 ${need[*]}"
+    [[ " ${need[*]} " != *" postgresql "* ]] ||
+        hint="sudo mkdir -p ${nocluster%/*} && echo 'create_main_cluster = false' | sudo tee $nocluster >/dev/null && $hint"
+    [[ " ${need[*]} " != *" odbc-postgresql "* ]] || hint="$hint && sudo scripts/register-odbc-driver.sh"
+    command -v apt-get >/dev/null || hint="(on macOS) xcode-select --install; brew install unixodbc psqlodbc postgresql@15"
+    say "missing: ${need[*]}; to install them all: $hint"
+    [ "$build" = 0 ] || exit 1
+    say "going on: only make test needs them"
+fi
 if [ "$(id -u)" = 0 ]; then
     scripts/register-odbc-driver.sh # as "PostgreSQL Unicode", with CommLog off
 elif ! odbcinst -q -d -n "PostgreSQL Unicode" >/dev/null 2>&1; then
     die "the PostgreSQL ODBC driver is not registered as \"PostgreSQL Unicode\": sudo scripts/register-odbc-driver.sh"
-elif odbcinst -q -d -n "PostgreSQL Unicode" | grep -qi '^CommLog=1'; then
-    say "note: the ODBC driver logs every connection to /tmp (CommLog=1); sudo scripts/register-odbc-driver.sh turns that off"
-fi
-
-# What `make test` needs besides: make, PostgreSQL's server programs (the tests start their
-# own throwaway servers, whatever mode runs the bank) and pyodbc (a second ODBC client).
-# Installed where we can; elsewhere named in one line, and setup goes on.
-test_needs=()
-command -v make >/dev/null || test_needs+=(make)
-pg_find_bindir || test_needs+=(postgresql)
-python3 -c 'import pyodbc' >/dev/null 2>&1 || test_needs+=(python3-pyodbc)
-if [ ${#test_needs[@]} -gt 0 ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        # Debian's postgresql package would create and start a cluster of its own on 5432,
-        # the bank's default port: none is wanted, the bank starts its own.
-        mkdir -p /etc/postgresql-common/createcluster.d
-        echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.d/fun-with-banking.conf
-        install_or_die "what make test needs" "${test_needs[*]}" ""
-    else
-        say "note: make test will need: sudo apt-get install ${test_needs[*]}"
-    fi
+elif odbcinst -q -d -n "PostgreSQL Unicode" | grep -qiE '^CommLog[[:space:]]*=[[:space:]]*[1-9]'; then
+    say "note: the ODBC driver writes a log file into /tmp for every program that connects (CommLog=1): sudo scripts/register-odbc-driver.sh turns that off"
 fi
 
 if [ "$mode" = auto ]; then
@@ -131,7 +135,9 @@ if pg_find_bindir; then
     pg_stop .pgdata
     citus_stop .pgdata/citus
 fi
-pg_port_busy "$PORT" && die "127.0.0.1:$PORT is already in use: stop what listens there, or set BANK_PORT"
+# Most often, the cluster a distribution's postgresql package started.
+c=$(pg_lsclusters -h 2>/dev/null | awk -v p="$PORT" '$3 == p && /online/ { print $1, $2 }')
+pg_port_busy "$PORT" && die "127.0.0.1:$PORT is already in use${c:+ by the cluster $c of this system (sudo pg_dropcluster --stop $c removes it)}: stop what listens there, or set BANK_PORT"
 
 started=
 case $mode in
@@ -144,14 +150,15 @@ docker)
     started="in container $NAME (stop it: docker rm -f -v $NAME)"
     ;;
 local | citus)
-    pg_find_bindir || { install_or_die "PostgreSQL (or a Docker engine)" "postgresql" "brew install postgresql@15"; pg_find_bindir; }
+    pg_find_bindir || die "a local cluster needs PostgreSQL's server programs (the line above installs them), or start a Docker engine"
     fresh_pgdata
     if [ "$mode" = local ]; then
         pg_start .pgdata "$PORT" || die "could not start PostgreSQL (log: .pgdata/server.log)"
         pg_load_bank "$PORT"
-        as=""
-        [ "$(id -u)" = 0 ] && as="runuser -u postgres -- "
-        started="in .pgdata/ (stop it: $as$PG_BINDIR/pg_ctl -D .pgdata/data stop)"
+        # Absolute, and as root from /: the command works from any folder.
+        stop="$PG_BINDIR/pg_ctl -D $(cd .pgdata && pwd -P)/data stop"
+        [ "$(id -u)" != 0 ] || stop="(cd / && runuser -u postgres -- $stop)"
+        started="in .pgdata/ (stop it: $stop)"
     else
         [ -f db/citus/distribute.sql ] ||
             die "this copy has no Citus layout (db/citus/): it is in the project's repository"
@@ -162,7 +169,7 @@ local | citus)
         done
         citus_start .pgdata/citus "$PORT" || die "could not start the Citus cluster (logs: .pgdata/citus/*/server.log)"
         citus_load_bank "$PORT"
-        started="as a Citus coordinator with workers on $((PORT + 1)) and $((PORT + 2)) (stop it: . scripts/pg.sh; pg_find_bindir; citus_stop .pgdata/citus)"
+        started="as a Citus coordinator with workers on $((PORT + 1)) and $((PORT + 2)) (stop it: (cd $PWD && . scripts/pg.sh && pg_find_bindir && citus_stop .pgdata/citus))"
     fi
     ;;
 esac

@@ -51,8 +51,9 @@ start_proxies() { # DELAY
     stop_proxies
     "$work/delayproxy" -listen "127.0.0.1:$p1" -to "127.0.0.1:$w1" -delay "$1" & proxies+=($!)
     "$work/delayproxy" -listen "127.0.0.1:$p2" -to "127.0.0.1:$w2" -delay "$1" & proxies+=($!)
+    # Both listen before the next step connects through them, however long they take to start.
     for p in "$p1" "$p2"; do
-        for _ in $(seq 50); do pg_port_busy "$p" && break; sleep 0.1; done
+        until pg_port_busy "$p"; do kill -0 "${proxies[@]}" 2>/dev/null || die "a delay proxy died"; sleep 0.1; done
     done
 }
 start_proxies 0s

@@ -26,6 +26,7 @@ SECS=${BENCH_TPS_SECONDS:-10}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 . scripts/pg.sh
+. bench/clients.sh
 die() { echo "citus-bench: $*" >&2; exit 1; }
 pg_find_bindir || die "needs PostgreSQL's server programs (apt-get install postgresql)"
 citus_installed || die "needs Citus (docs/citus.md)"
@@ -140,15 +141,18 @@ SQL
     run() { # MODE [RATE]: transfers/s with two readers of MODE (none: no readers)
         local mode=$1 rate=${2:-} readers=
         if [ "$mode" != none ]; then
-            pgb -c 2 -j 2 -T $((SECS + 2)) ${rate:+-R "$rate"} \
+            # The readers read from before the writers start until they have stopped.
+            PGAPPNAME=bench-readers pgb -c 2 -j 2 -T 3600 ${rate:+-R "$rate"} \
                 -f "$work/audit-$mode.sql" -f "$work/top-$mode.sql" >"$work/readers.out" &
             readers=$!
-            sleep 1
+            pgb_past "$cport" "$db" bench-readers "$(date +%s%3N)" "$readers" ||
+                { cat "$work/readers.out" >&2; die "the readers did not start ($layout, $mode)"; }
         fi
         pgb -c "$WRITERS" -j 2 -M prepared -T "$SECS" -D accounts="$accounts" -f "$work/transfer.sql" >"$work/writers.out" ||
             { cat "$work/writers.out" >&2; die "the transfers failed ($layout, readers $mode)"; }
         if [ -n "$readers" ]; then
-            wait "$readers" || { cat "$work/readers.out" >&2; die "the readers failed ($layout, $mode)"; }
+            pgb_stop "$cport" "$db" bench-readers "$readers" "$work/readers.out" ||
+                { cat "$work/readers.out" >&2; die "the readers failed ($layout, $mode)"; }
         fi
         sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p' "$work/writers.out"
     }
@@ -185,15 +189,19 @@ SELECT (SELECT array_agg(customer_id) FROM (SELECT customer_id FROM t ORDER BY t
     for _ in 1 2 3; do ranks+=("$(ms_db "$db" "$rank_sql")"); done
     t_rank=$(median3 "${ranks[@]}")
     mkdir -p "$work/stall-$db" && chmod 777 "$work/stall-$db"
-    (cd "$work/stall-$db" && "$PG_BINDIR/pgbench" -n -h 127.0.0.1 -p "$cport" -U postgres -c "$WRITERS" -j 2 -M prepared \
-        -T $((SECS + 10)) -D accounts="$accounts" -l -f "$work/transfer.sql" "$db" >"$work/stall.out" 2>&1) &
+    # The writers run until the Robinhood has ended, however long the machine takes.
+    (cd "$work/stall-$db" && PGAPPNAME=bench-writers "$PG_BINDIR/pgbench" -n -h 127.0.0.1 -p "$cport" -U postgres \
+        -c "$WRITERS" -j 2 -M prepared -T 3600 -D accounts="$accounts" -l -f "$work/transfer.sql" "$db" >"$work/stall.out" 2>&1) &
     local load=$!
-    sleep 2
+    pgb_past "$cport" "$db" bench-writers "$(date +%s%3N)" "$load" || { cat "$work/stall.out" >&2; die "the writers did not start ($layout)"; }
     a=$(date +%s%3N)
     path=$(pg_psql "$cport" "$db" -A -t -c BEGIN -c 'SELECT count(*) FROM bank.robinhood()' \
         -c "SELECT current_setting('bank.robinhood_path')" -c COMMIT | sed -n 2p)
     b=$(date +%s%3N)
-    wait "$load" || { cat "$work/stall.out" >&2; die "pgbench failed during the Robinhood ($layout)"; }
+    if ! pgb_past "$cport" "$db" bench-writers "$b" "$load" || ! pgb_stop "$cport" "$db" bench-writers "$load" "$work/stall.out"; then
+        cat "$work/stall.out" >&2
+        die "pgbench failed during the Robinhood ($layout)"
+    fi
     t_long=$(cat "$work/stall-$db"/pgbench_log.* | awk -v a="$a" -v b="$b" '
         { e = $5 * 1000 + $6 / 1000; s = e - $3 / 1000; if (e >= a && s <= b && $3 > m) m = $3; if (e > last) last = e }
         END { if (last < b) { print "short"; exit } printf "%.1f", m / 1000 }')

@@ -40,6 +40,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 
 die() { echo "bench: $*" >&2; exit 1; }
 . "$root/scripts/pg.sh"
+. "$root/bench/clients.sh"
 pg_find_bindir && [ -x "$PG_BINDIR/pgbench" ] || die "needs PostgreSQL's server programs and pgbench (apt-get install postgresql)"
 bindir=$PG_BINDIR
 [ -x /usr/bin/time ] || die "needs GNU time for peak RSS (apt-get install time)"
@@ -239,13 +240,12 @@ cat >"$work/small.sql" <<'EOF'
 SELECT bank.transfer(:a, :b, 0.01);
 EOF
 mkdir -p "$work/stall" && chmod 777 "$work/stall"
-# Long enough for a ranking and two Robinhoods under the writers, each up to 3 x the ranking alone.
-secs=$(awk -v r="$t_rank" 'BEGIN { printf "%d", 12 * r / 1000 + 15 }')
-(cd "$work/stall" && "$bindir/pgbench" -n -h 127.0.0.1 -p "$port" -U postgres -c 2 -j 2 -M prepared -T "$secs" \
-    -D accounts="$accounts" -l -f "$work/small.sql" bank >"$work/stall.out" 2>&1) &
-load=$!
-sleep 2
+# The writers run until the last Robinhood has ended, however long the machine takes.
 ms_now() { date +%s%3N; }
+(cd "$work/stall" && PGAPPNAME=bench-writers "$bindir/pgbench" -n -h 127.0.0.1 -p "$port" -U postgres -c 2 -j 2 \
+    -M prepared -T 3600 -D accounts="$accounts" -l -f "$work/small.sql" bank >"$work/stall.out" 2>&1) &
+load=$!
+pgb_past "$port" bank bench-writers "$(ms_now)" "$load" || { cat "$work/stall.out" >&2; die "the writers did not start"; }
 t0=$(ms_now); psql_ -d bank -c "$rank_sql" >/dev/null; t1=$(ms_now)
 t_rank_w=$((t1 - t0))
 t0=$(ms_now)
@@ -255,7 +255,10 @@ t0=$(ms_now)
 BANK_DSN=$(dsn bank) "$client" call robinhood >/dev/null 2>"$work/rh.err" || { cat "$work/rh.err" >&2; die "client call robinhood failed"; }
 t1=$(ms_now); w_client="$t0 $t1"
 path_client=$(sed -n 's/.*movement(s) (\(.*\)), committed.*/\1/p' "$work/rh.err")
-wait "$load" || { cat "$work/stall.out" >&2; die "pgbench failed during the Robinhoods"; }
+if ! pgb_past "$port" bank bench-writers "$t1" "$load" || ! pgb_stop "$port" bank bench-writers "$load" "$work/stall.out"; then
+    cat "$work/stall.out" >&2
+    die "pgbench failed during the Robinhoods"
+fi
 # pgbench's log: client, transaction, latency (us), script, end time (s, us). A transfer
 # overlaps a window if it ended after the window began and began before it ended.
 longest() { # start_ms end_ms: the longest transfer overlapping that window, in ms

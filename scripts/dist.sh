@@ -58,9 +58,10 @@ awk -v a="$author" -v spent="$spent" '
     i = index($0, "<!-- archive: ") { t = substr($0, i + 14); print substr(t, 1, index(t, " -->") - 1); next }
     { print }' README.md >"$stage/$slug/README.md"
 # Files only, one owner and one time (the last commit's, outside git now): the headers then
-# compress to almost nothing, and the same tree gives the same bytes.
+# compress to almost nothing, and the same tree gives the same bytes. Files of one kind (by
+# extension) lie together, where gzip's 32 KB window finds their likenesses: 1 KB less.
 when=$(git log -1 --format=%ct 2>/dev/null || date +%s)
-(cd "$stage" && find "$slug" -type f | sort) |
+(cd "$stage" && find "$slug" -type f | awk -F. '{ print $NF "\t" $0 }' | LC_ALL=C sort | cut -f2) |
     tar -cf - -C "$stage" --no-recursion --owner=0 --group=0 --numeric-owner --mtime="@$when" -T - | gzip -9n >"$out"
 size=$(wc -c <"$out")
 echo "$out: $size bytes"

@@ -23,8 +23,10 @@ pg_find_bindir() {
     [ -x "$PG_BINDIR/initdb" ]
 }
 
+# From /: in a folder postgres may not enter (under /root), each program says "could not
+# change directory" and finds no relative path.
 pg_as_owner() {
-    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+    if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 # pg_port_busy PORT: something accepts TCP connections on 127.0.0.1:PORT.
@@ -57,7 +59,7 @@ pg_start() {
 # pg_stop DIR [MODE]: stop the cluster in DIR/data if it runs (mode fast by default).
 pg_stop() {
     [ -f "$1/data/postmaster.pid" ] || return 0
-    pg_as_owner "$PG_BINDIR/pg_ctl" -D "$1/data" -m "${2:-fast}" stop >/dev/null 2>&1 || true
+    pg_as_owner "$PG_BINDIR/pg_ctl" -D "$(cd "$1" && pwd -P)/data" -m "${2:-fast}" stop >/dev/null 2>&1 || true
 }
 
 # pg_psql PORT DATABASE ARGS...: psql over TCP, stopping at the first error, as the official

@@ -154,7 +154,7 @@ func readerHoldsNoWriter(t *testing.T) {
 	}
 	fmt.Fprintln(in, "SET application_name = 'idle reader'; SET ROLE bank_reader; BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM bank.audit();")
 	defer func() { in.Close(); idle.Wait() }()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
 		out, err := server.Psql(name, "-A", "-t", "-c", "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'idle reader' AND state = 'idle in transaction'")
 		if err == nil && strings.TrimSpace(out) == "1" {
 			break
@@ -163,17 +163,15 @@ func readerHoldsNoWriter(t *testing.T) {
 			t.Fatalf("the reader never went idle: %s", idleOut.String())
 		}
 	}
-	// Transfers between neighbouring accounts: on two workers about half the time.
-	args := []string{"-c", "SET statement_timeout = '5s'"}
+	// Transfers between neighbouring accounts: on two workers about half the time. One held
+	// back by the reader would wait for it to end, which it does not: the statement timeout
+	// turns that wait into a failure (a busy machine never makes one transfer take 20 s).
+	args := []string{"-c", "SET statement_timeout = '20s'"}
 	for a := 1; a <= 40; a++ {
 		args = append(args, "-c", fmt.Sprintf("SELECT bank.transfer(%d, %d, 0.01)", a, a+1))
 	}
-	start := time.Now()
 	if out, err := server.Psql(name, args...); err != nil {
 		t.Fatalf("transfers beside an idle reader: %v\n%s", err, out)
-	}
-	if took := time.Since(start); took > 5*time.Second {
-		t.Fatalf("40 transfers took %s beside an idle reader", took)
 	}
 	out, err := server.Psql(name, "-c", "SET ROLE bank_reader", "-c", "SET default_transaction_isolation = 'read committed'",
 		"-c", "SELECT * FROM bank.audit()")

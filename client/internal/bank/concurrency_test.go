@@ -87,7 +87,7 @@ func TestConcurrentTransfersRobinhoodAndReports(t *testing.T) {
 			robinRun.Add(1)
 		}
 	}()
-	readers := auditReaders(t, db, 2, stopReaders, func() error {
+	readers := auditReaders(t, db, 2, stopReaders, func(Audit) error {
 		_, err := db.TopCustomers(ctx, 10)
 		return err
 	})

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sort"
 	"testing"
-	"time"
 
 	"funwithbanking/client/internal/gen"
 	"funwithbanking/client/internal/money"
@@ -252,9 +251,9 @@ func TestPopulateReplacesAtomically(t *testing.T) {
 
 	// Readers call audit (one snapshot each) while a new bank loads.
 	next := gen.Config{Customers: 6000, MaxAccounts: 5, Seed: 3}
-	done := make(chan error, 1)
+	done, read := make(chan error, 1), make(chan struct{})
 	go func() {
-		time.Sleep(20 * time.Millisecond)
+		<-read // the load begins once a reader has read the old bank
 		sum, err := db.Populate(ctx, next, 2, nil)
 		if err == nil && (!sum.Replaced || sum.VacuumErr != nil) {
 			err = fmt.Errorf("replaced %v, VACUUM error %v; want replaced and no error", sum.Replaced, sum.VacuumErr)
@@ -274,6 +273,9 @@ func TestPopulateReplacesAtomically(t *testing.T) {
 		a, err := db.Audit(ctx)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if len(seen) == 0 {
+			close(read)
 		}
 		seen[a]++
 	}

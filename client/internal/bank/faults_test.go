@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,11 +15,12 @@ import (
 // flood runs transfer goroutines on accounts 1..accounts until stop is closed, each on a
 // Session of its own, and fails the test on any error but a refusal (or, when allowed,
 // an unknown account). What it returns waits for them and gives every transfer that
-// committed, with its transaction id.
-func flood(t *testing.T, db *DB, workers int, accounts int64, allowUnknown bool, stop <-chan struct{}) (wait func() []change) {
+// committed, with its transaction id; committed counts them as they commit.
+func flood(t *testing.T, db *DB, workers int, accounts int64, allowUnknown bool, stop <-chan struct{}) (wait func() []change, committed *atomic.Int64) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var log []change
+	committed = new(atomic.Int64)
 	for w := range workers {
 		wg.Add(1)
 		go func() {
@@ -48,6 +50,7 @@ func flood(t *testing.T, db *DB, workers int, accounts int64, allowUnknown bool,
 					mu.Lock()
 					log = append(log, change{parseXID(t, xid), map[int64]money.Cents{from: -amount, to: amount}})
 					mu.Unlock()
+					committed.Add(1)
 				case c == CodeInsufficientFunds, allowUnknown && c == CodeUnknownAccount:
 				default:
 					t.Errorf("transfer %d -> %d: %v (SQLSTATE %s)", from, to, err, c)
@@ -56,13 +59,23 @@ func flood(t *testing.T, db *DB, workers int, accounts int64, allowUnknown bool,
 			}
 		}()
 	}
-	return func() []change { wg.Wait(); return log }
+	return func() []change { wg.Wait(); return log }, committed
+}
+
+// waitUntil polls cond until it holds; only a failure waits out the bound.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for bound := time.Now().Add(5 * time.Minute); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(bound) {
+			t.Fatalf("still not %s after 5 minutes", what)
+		}
+	}
 }
 
 // auditReaders starts n goroutines that read bank.audit() (one snapshot each), and also
-// run also (if not nil), until stop is closed. The function it returns waits for them and
+// run also (if not nil) with what each read, until stop is closed. The function it returns waits for them and
 // counts each distinct audit seen.
-func auditReaders(t *testing.T, db *DB, n int, stop <-chan struct{}, also func() error) func() map[Audit]int {
+func auditReaders(t *testing.T, db *DB, n int, stop <-chan struct{}, also func(Audit) error) func() map[Audit]int {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	seen := map[Audit]int{}
@@ -78,7 +91,7 @@ func auditReaders(t *testing.T, db *DB, n int, stop <-chan struct{}, also func()
 				}
 				a, err := db.Audit(context.Background())
 				if err == nil && also != nil {
-					err = also()
+					err = also(a)
 				}
 				if err != nil {
 					t.Error(err)
@@ -117,8 +130,22 @@ func TestConcurrentPopulates(t *testing.T) {
 	}
 	// banks[0] is loaded now. Transfers on ids every bank has; they conserve each total.
 	stop := make(chan struct{})
-	wait := flood(t, db, 4, 1000, true, stop)
-	readers := auditReaders(t, db, 2, stop, nil)
+	wait, committed := flood(t, db, 4, 1000, true, stop)
+	var readsMu sync.Mutex
+	readOf := map[Audit]int{}
+	readers := auditReaders(t, db, 2, stop, func(a Audit) error {
+		readsMu.Lock()
+		readOf[a]++
+		readsMu.Unlock()
+		return nil
+	})
+	// The loads begin once a transfer has committed and a reader has seen banks[0]; they end
+	// once a transfer has committed and a reader has seen the last load's bank.
+	waitUntil(t, "a transfer and a read before the loads", func() bool {
+		readsMu.Lock()
+		defer readsMu.Unlock()
+		return committed.Load() > 0 && len(readOf) > 0
+	})
 	var loads sync.WaitGroup
 	finished := make([]time.Time, len(banks))
 	for i := 1; i < len(banks); i++ {
@@ -135,7 +162,16 @@ func TestConcurrentPopulates(t *testing.T) {
 		}()
 	}
 	loads.Wait()
-	time.Sleep(200 * time.Millisecond)
+	end, err := db.Audit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := committed.Load()
+	waitUntil(t, "a transfer and a read of the end state after the loads", func() bool {
+		readsMu.Lock()
+		defer readsMu.Unlock()
+		return committed.Load() > before && readOf[end] > 0
+	})
 	close(stop)
 	seen := readers()
 	transfers := len(wait())
@@ -146,10 +182,6 @@ func TestConcurrentPopulates(t *testing.T) {
 		if _, ok := whole[a]; !ok {
 			t.Errorf("a reader saw %+v (%d times), which is none of the whole banks", a, n)
 		}
-	}
-	end, err := db.Audit(ctx)
-	if err != nil {
-		t.Fatal(err)
 	}
 	last := 1
 	if finished[2].After(finished[1]) {

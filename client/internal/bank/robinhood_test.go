@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"funwithbanking/client/internal/gen"
 	"funwithbanking/client/internal/money"
@@ -96,7 +95,7 @@ func robinhoodUnderTransferFlood(t *testing.T, margin, tries int) {
 		start[id] = a.Balance
 	}
 	stop := make(chan struct{})
-	wait := flood(t, db, 8, int64(len(m.accounts)), false, stop)
+	wait, committed := flood(t, db, 8, int64(len(m.accounts)), false, stop)
 
 	type run struct {
 		RobinhoodRun
@@ -105,7 +104,9 @@ func robinhoodUnderTransferFlood(t *testing.T, margin, tries int) {
 	var runs []run
 	paths := map[string]int{}
 	for i := range 6 {
-		time.Sleep(100 * time.Millisecond)
+		// Transfers go on between the Robinhoods, as during them.
+		from := committed.Load()
+		waitUntil(t, "a transfer committed", func() bool { return committed.Load() > from })
 		var r run
 		err := db.withSession(ctx, func(s *Session) error {
 			var err error

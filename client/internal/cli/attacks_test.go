@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -59,7 +60,8 @@ func TestRobinhoodAfterWrites(t *testing.T) {
 // gives no caller an error: transfers, Robinhoods and readers run throughout.
 func TestReloadUnderLoad(t *testing.T) {
 	d, _ := moneyBank(t)
-	bench := startClient(t, d, "bench", "--duration", "6s", "--workers", "4", "--readers", "2", "--robinhood-every", "300ms")
+	// The bench runs until the reloads are done, however long they take: then Ctrl-C.
+	bench := startClient(t, d, "bench", "--duration", "10m", "--workers", "4", "--readers", "2", "--robinhood-every", "300ms")
 	// Reload only once the bench's workers and readers are at work.
 	waitFor(t, d, "SELECT (count(*) >= 6)::int FROM pg_stat_activity WHERE application_name = 'bank-client'")
 	procedures := filepath.Join(pgtest.RepoRoot(), "db", "procedures.sql")
@@ -68,7 +70,7 @@ func TestReloadUnderLoad(t *testing.T) {
 			t.Fatalf("reload: %v\n%s", err, out)
 		}
 	}
-	r := bench()
+	r := bench(os.Interrupt)
 	if r.code != 0 || !strings.Contains(r.stdout, "errors       none") || !strings.Contains(r.stdout, "verdict      OK") {
 		t.Fatalf("the bench during the reloads: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}

@@ -42,8 +42,9 @@ func (s *session) close() error {
 	return s.cmd.Wait()
 }
 
-// startClient runs the client in the background; wait returns what it printed.
-func startClient(t *testing.T, d string, args ...string) (wait func() run) {
+// startClient runs the client in the background; wait sends it the signals given, if any,
+// and returns what it printed.
+func startClient(t *testing.T, d string, args ...string) (wait func(...os.Signal) run) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), "BANK_DSN="+d)
@@ -52,7 +53,10 @@ func startClient(t *testing.T, d string, args ...string) (wait func() run) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	return func() run {
+	return func(signals ...os.Signal) run {
+		for _, sig := range signals {
+			cmd.Process.Signal(sig)
+		}
 		err := cmd.Wait()
 		code := 0
 		if ee, ok := err.(*exec.ExitError); ok {

@@ -163,6 +163,9 @@ func (s *Server) server(prog string, args ...string) (string, error) {
 	var cmd *exec.Cmd
 	if s.asUser != "" {
 		cmd = exec.Command("runuser", append([]string{"-u", s.asUser, "--", path}, args...)...)
+		// From a folder the user may enter: a package's own (in a checkout under /root) would
+		// make each program say, harmlessly, that it could not change directory there.
+		cmd.Dir = "/"
 	} else {
 		cmd = exec.Command(path, args...)
 	}
@@ -219,6 +222,18 @@ func StartAtXid(xid uint32) (*Server, error) {
 // synchronous_commit stays on, so a commit the client saw survives an immediate restart.
 func (s *Server) Restart(mode string) error {
 	_, err := s.server("pg_ctl", "-D", s.dataDir(), "-l", filepath.Join(s.dir, "server.log"), "-m", mode, "-w", "-t", "60", "restart")
+	return err
+}
+
+// Down stops the server (fast shutdown) and keeps its files, for Up to start it again.
+func (s *Server) Down() error {
+	_, err := s.server("pg_ctl", "-D", s.dataDir(), "-m", "fast", "-w", "-t", "60", "stop")
+	return err
+}
+
+// Up starts a server Down stopped and waits until it accepts connections.
+func (s *Server) Up() error {
+	_, err := s.server("pg_ctl", "-D", s.dataDir(), "-l", filepath.Join(s.dir, "server.log"), "-w", "-t", "60", "-o", s.options, "start")
 	return err
 }
 

@@ -66,11 +66,10 @@ func (w *worker) fail(err error) bool {
 	s.counts.reconnects.Add(1)
 	next, err := s.connect(w.call)
 	w.sess = next
-	if err != nil {
+	if err != nil && s.parent.Err() == nil { // stopped while it waited for the server: no failure
 		s.violate("could not reconnect: %v", err)
-		return false
 	}
-	return true
+	return err == nil
 }
 
 // close settles the suspect write, which the server's going away since doubts, and

@@ -59,6 +59,86 @@ func whileRunning(interval time.Duration, fault func()) (stop func()) {
 	return func() { close(done); wg.Wait() }
 }
 
+// running is a bench started by startBench, stopped by the test once what it needed has
+// happened: the tests wait for conditions, not for seconds, so that a busy machine makes
+// them slower, not wrong.
+type running struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	report *Report
+	err    error
+	mu     sync.Mutex
+	last   Progress
+	seq    int // progress reports so far
+	ticked chan struct{}
+}
+
+// startBench runs a bench with cfg until stop (Duration only bounds it), its progress
+// reported every 100 ms.
+func startBench(db *bank.DB, cfg Config) *running {
+	ctx, cancel := context.WithCancel(context.Background())
+	b := &running{cancel: cancel, done: make(chan struct{}), ticked: make(chan struct{}, 1)}
+	cfg.Duration, cfg.Interval = 10*time.Minute, MinInterval
+	go func() {
+		defer close(b.done)
+		b.report, b.err = Run(ctx, db, cfg, func(p Progress, _ Interval) {
+			b.mu.Lock()
+			b.last, b.seq = p, b.seq+1
+			b.mu.Unlock()
+			select {
+			case b.ticked <- struct{}{}:
+			default:
+			}
+		})
+	}()
+	return b
+}
+
+// until waits for the bench's progress to satisfy cond, and returns that progress.
+func (b *running) until(t *testing.T, what string, cond func(p Progress, seq int) bool) Progress {
+	t.Helper()
+	bound := time.After(5 * time.Minute) // only a failure waits this long
+	for {
+		b.mu.Lock()
+		p, seq := b.last, b.seq
+		b.mu.Unlock()
+		if cond(p, seq) {
+			return p
+		}
+		select {
+		case <-b.ticked:
+		case <-b.done:
+			t.Fatalf("the bench ended before %s: %v", what, b.err)
+		case <-bound:
+			b.stop()
+			t.Fatalf("still not %s after 5 minutes: %+v", what, p)
+		}
+	}
+}
+
+// after waits for cond, like until, with no seq.
+func (b *running) after(t *testing.T, what string, cond func(Progress) bool) Progress {
+	t.Helper()
+	return b.until(t, what, func(p Progress, _ int) bool { return cond(p) })
+}
+
+// now is a progress counted wholly after the call: the report being made as it is called
+// may have counted before, the one after it cannot have.
+func (b *running) now(t *testing.T) Progress {
+	t.Helper()
+	b.mu.Lock()
+	from := b.seq
+	b.mu.Unlock()
+	return b.until(t, "reporting progress", func(_ Progress, seq int) bool { return seq >= from+2 })
+}
+
+// stop stops the load and returns the bench's report, after its final check.
+func (b *running) stop() (*Report, error) {
+	b.cancel()
+	<-b.done
+	return b.report, b.err
+}
+
 func mustPass(t *testing.T, r *Report, err error) {
 	t.Helper()
 	var sb strings.Builder
@@ -95,8 +175,12 @@ func TestBenchUnderContention(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			db, _ := newBankOn(t, tt.server(t))
-			r, err := Run(context.Background(), db, Config{Workers: 8, Readers: 2, Duration: 3 * time.Second,
-				RobinhoodEvery: tt.every, Seed: 1, MaxAmount: DefaultMaxAmount, Accounts: 40}, nil)
+			b := startBench(db, Config{Workers: 8, Readers: 2, RobinhoodEvery: tt.every, Seed: 1,
+				MaxAmount: DefaultMaxAmount, Accounts: 40})
+			b.after(t, "3 s of load with refusals and Robinhoods", func(p Progress) bool {
+				return p.Elapsed >= 3*time.Second && p.Refused > 0 && p.Robinhoods >= 2 && p.Reads > 0
+			})
+			r, err := b.stop()
 			mustPass(t, r, err)
 			if r.Refused == 0 || r.Robinhoods == 0 {
 				t.Errorf("want refusals and Robinhoods, got %d and %d", r.Refused, r.Robinhoods)
@@ -139,6 +223,8 @@ func TestBenchCountsTransfers(t *testing.T) {
 // was lost are in doubt, and the checker decides each.
 func TestBenchSurvivesKilledBackends(t *testing.T) {
 	db, name := newBank(t)
+	b := startBench(db, Config{Workers: 6, Readers: 2, RobinhoodEvery: 150 * time.Millisecond, Seed: 3, MaxAmount: DefaultMaxAmount})
+	b.after(t, "a transfer committed", func(p Progress) bool { return p.Committed > 0 })
 	kills := 0
 	stop := whileRunning(250*time.Millisecond, func() {
 		out, err := server.Psql(name, "-A", "-t", "-c", `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
@@ -147,10 +233,14 @@ func TestBenchSurvivesKilledBackends(t *testing.T) {
 			kills++
 		}
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(3*time.Second, func() { stop(); time.Sleep(500 * time.Millisecond); cancel() })
-	r, err := Run(ctx, db, Config{Workers: 6, Readers: 2, Duration: time.Minute, RobinhoodEvery: 150 * time.Millisecond,
-		Seed: 3, MaxAmount: DefaultMaxAmount}, nil)
+	b.after(t, "3 s of kills, and workers reconnected", func(p Progress) bool {
+		return p.Elapsed >= 3*time.Second && p.Reconnects >= 3
+	})
+	stop()
+	// And once the kills have stopped, the workers go on.
+	at := b.now(t).Committed
+	b.after(t, "a transfer committed after the kills", func(p Progress) bool { return p.Committed > at })
+	r, err := b.stop()
 	mustPass(t, r, err)
 	if kills == 0 || r.Reconnects == 0 {
 		t.Errorf("%d kill rounds, %d reconnects: the fault was not injected", kills, r.Reconnects)
@@ -168,31 +258,18 @@ func TestBenchSurvivesRestart(t *testing.T) {
 	for _, mode := range []string{"fast", "immediate"} {
 		t.Run(mode, func(t *testing.T) {
 			db, _ := newBank(t)
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			var committedAtRestart int64
-			var report *Report
-			var runErr error
-			done := make(chan struct{})
-			var progressMu sync.Mutex
-			var last Progress
-			go func() {
-				defer close(done)
-				report, runErr = Run(ctx, db, Config{Workers: 6, Readers: 2, Duration: time.Minute,
-					RobinhoodEvery: 200 * time.Millisecond, Seed: 4, MaxAmount: DefaultMaxAmount, Accounts: 80},
-					func(p Progress, _ Interval) { progressMu.Lock(); last = p; progressMu.Unlock() })
-			}()
-			time.Sleep(1500 * time.Millisecond)
+			b := startBench(db, Config{Workers: 6, Readers: 2, RobinhoodEvery: 200 * time.Millisecond, Seed: 4,
+				MaxAmount: DefaultMaxAmount, Accounts: 80})
+			b.after(t, "a transfer committed", func(p Progress) bool { return p.Committed > 0 })
 			if err := server.Restart(mode); err != nil {
+				b.stop()
 				t.Fatal(err)
 			}
-			time.Sleep(1200 * time.Millisecond) // progress is reported once a second
-			progressMu.Lock()
-			committedAtRestart = last.Committed
-			progressMu.Unlock()
-			time.Sleep(2 * time.Second)
-			cancel()
-			<-done
+			committedAtRestart := b.now(t).Committed
+			b.after(t, "a transfer committed after the restart", func(p Progress) bool {
+				return p.Committed > committedAtRestart && p.Reconnects > 0
+			})
+			report, runErr := b.stop()
 			mustPass(t, report, runErr)
 			if report.Reconnects == 0 {
 				t.Error("no reconnects: the restart did not reach the bench")
@@ -204,18 +281,40 @@ func TestBenchSurvivesRestart(t *testing.T) {
 	}
 }
 
+// A bench stopped while its workers wait for the server to come back ends with the
+// checker's verdict on the bank, not with "could not reconnect": stopping it was asked for.
+func TestBenchStoppedWhileReconnecting(t *testing.T) {
+	db, _ := newBank(t)
+	b := startBench(db, Config{Workers: 4, Readers: 1, Seed: 6, MaxAmount: DefaultMaxAmount})
+	b.after(t, "a transfer committed", func(p Progress) bool { return p.Committed > 0 })
+	if err := server.Down(); err != nil {
+		b.stop()
+		t.Fatal(err)
+	}
+	b.after(t, "every worker and the reader reconnecting", func(p Progress) bool { return p.Reconnects >= 5 })
+	// Back up for the final check; the workers are still between tries (50 ms to 1 s).
+	if err := server.Up(); err != nil {
+		b.stop()
+		t.Fatal(err)
+	}
+	r, err := b.stop()
+	mustPass(t, r, err)
+}
+
 // The checker is not a formality: money that appears outside the bench's transfers is
 // caught by the readers and by the final per-account check.
 func TestBenchCatchesMoneyFromNowhere(t *testing.T) {
 	db, name := newBank(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(700*time.Millisecond, func() {
-		if _, err := server.Psql(name, "-c", "UPDATE bank.accounts SET balance = balance + 0.01 WHERE account_id = 5"); err != nil {
-			panic(err)
-		}
-		time.AfterFunc(500*time.Millisecond, cancel)
-	})
-	r, err := Run(ctx, db, Config{Workers: 2, Readers: 1, Duration: time.Minute, Seed: 5, MaxAmount: DefaultMaxAmount, Accounts: 20}, nil)
+	b := startBench(db, Config{Workers: 2, Readers: 1, Seed: 5, MaxAmount: DefaultMaxAmount, Accounts: 20})
+	b.after(t, "a read", func(p Progress) bool { return p.Reads > 0 })
+	if _, err := server.Psql(name, "-c", "UPDATE bank.accounts SET balance = balance + 0.01 WHERE account_id = 5"); err != nil {
+		b.stop()
+		t.Fatal(err)
+	}
+	// The one reader's next read may have begun before the money appeared; the one after not.
+	at := b.now(t).Reads
+	b.after(t, "two more reads", func(p Progress) bool { return p.Reads >= at+2 })
+	r, err := b.stop()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,8 +343,11 @@ func TestCitusGatedReaders(t *testing.T) {
 			if out, err := s.Psql(name, "-c", "ALTER DATABASE "+name+" SET deadlock_timeout = '100ms'"); err != nil {
 				t.Fatal(out)
 			}
-			r, err := Run(context.Background(), db, Config{Workers: 4, Readers: 4, Duration: 4 * time.Second,
-				Seed: 5, MaxAmount: DefaultMaxAmount}, nil)
+			b := startBench(db, Config{Workers: 4, Readers: 4, Seed: 5, MaxAmount: DefaultMaxAmount})
+			b.after(t, "4 s of load, 20 reads and 100 transfers", func(p Progress) bool {
+				return p.Elapsed >= 4*time.Second && p.Reads >= 20 && p.Committed >= 100
+			})
+			r, err := b.stop()
 			mustPass(t, r, err)
 			if r.Retries != 0 || len(r.ErrorsByCode) != 0 {
 				t.Errorf("%d retries, errors %v: want none", r.Retries, r.ErrorsByCode)
