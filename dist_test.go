@@ -57,6 +57,7 @@ func TestDist(t *testing.T) {
 					t.Errorf("the archive's README points at what the archive lacks: %q", gone)
 				}
 			}
+			checkArchiveReadme(t, string(readme))
 		}
 	}
 	for _, want := range []string{"README.md", "Dockerfile", "setup.sh", "go.mod", "go.sum", "db/init.sql",
@@ -79,5 +80,32 @@ func TestDist(t *testing.T) {
 		t.Fatalf("the archive does not build or pass its tests: %v\n%s", err, out)
 	} else if !strings.Contains(string(out), "2 passed, 0 failed") {
 		t.Fatalf("the archive's make test ran no SQL test:\n%s", out)
+	}
+}
+
+// checkArchiveReadme: the grader's README is at most 150 lines, and no paragraph of its
+// prose stops mid-sentence where a line the repository alone keeps was left out.
+func checkArchiveReadme(t *testing.T, readme string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimRight(readme, "\n"), "\n")
+	if len(lines) > 150 {
+		t.Errorf("the archive's README has %d lines, over 150", len(lines))
+	}
+	code := false
+	for i, l := range lines {
+		if strings.HasPrefix(l, "```") {
+			code = !code
+		}
+		next := ""
+		if i+1 < len(lines) {
+			next = lines[i+1]
+		}
+		ends := next == "" || strings.HasPrefix(next, "- ") || strings.HasPrefix(next, "#")
+		if code || l == "" || !ends || strings.HasPrefix(l, "#") || strings.HasPrefix(l, "|") || strings.HasPrefix(l, "```") {
+			continue
+		}
+		if !strings.ContainsAny(l[len(l)-1:], ".:)`") {
+			t.Errorf("the archive's README stops mid-sentence at line %d: %q", i+1, l)
+		}
 	}
 }
