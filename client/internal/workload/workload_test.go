@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -284,9 +285,26 @@ func TestBenchSurvivesRestart(t *testing.T) {
 // A bench stopped while its workers wait for the server to come back ends with the
 // checker's verdict on the bank, not with "could not reconnect": stopping it was asked for.
 func TestBenchStoppedWhileReconnecting(t *testing.T) {
-	db, _ := newBank(t)
+	db, name := newBank(t)
 	b := startBench(db, Config{Workers: 4, Readers: 1, Seed: 6, MaxAmount: DefaultMaxAmount})
-	b.after(t, "a transfer committed", func(p Progress) bool { return p.Committed > 0 })
+	// The reader has read and every worker has sent a transfer: one still opening its first
+	// session when the server goes would wait out its whole reconnect time before it counted.
+	b.after(t, "a transfer committed and a read", func(p Progress) bool { return p.Committed > 0 && p.Reads > 0 })
+	for bound := time.Now().Add(5 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		out, err := server.Psql(name, "-A", "-t", "-c", `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND application_name = 'bank-client' AND query LIKE '%transfer(%'`)
+		if err != nil {
+			b.stop()
+			t.Fatal(out)
+		}
+		if n, _ := strconv.Atoi(strings.TrimSpace(out)); n >= 4 {
+			break
+		}
+		if time.Now().After(bound) {
+			b.stop()
+			t.Fatalf("after 5 minutes, %s of the 4 workers had sent a transfer", strings.TrimSpace(out))
+		}
+	}
 	if err := server.Down(); err != nil {
 		b.stop()
 		t.Fatal(err)
