@@ -16,6 +16,8 @@ if odbcinst -q -d -n "PostgreSQL Unicode" 2>/dev/null | grep -qiE '^CommLog[[:sp
 fi
 echo "make test: the Go tests, package by package (4 minutes on two cores with Citus, 1 without); the whole output goes to $log"
 # -count=1: every run runs every test; go's cache cannot see the servers and drivers they use.
-go test -count=1 -json ./... 2>&1 | "$report" -log "$log"
+# -timeout 45m: the Citus tests alone took ten minutes beside two other make tests, go
+# test's default bound for a whole package; each test bounds its own waits.
+go test -count=1 -timeout 45m -json ./... 2>&1 | "$report" -log "$log"
 statuses=("${PIPESTATUS[@]}")
 [ "${statuses[0]}" = 0 ] && [ "${statuses[1]}" = 0 ]

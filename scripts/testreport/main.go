@@ -68,6 +68,7 @@ type pkg struct {
 	ownOutput             []string // lines not attributed to a test: TestMain, a panic, a build failure
 	reportedStart, failed bool
 	buildFailed           bool
+	unfinished            []string // tests still running when the package ended
 }
 
 type report struct {
@@ -217,6 +218,10 @@ func (r *report) event(e event) {
 func (r *report) endPackage(p *pkg, verdict string, elapsed float64) {
 	fmt.Fprint(r.log, p.output.String())
 	p.output.Reset()
+	for name := range p.running {
+		p.unfinished = append(p.unfinished, name)
+	}
+	sort.Strings(p.unfinished)
 	p.running = nil
 	if verdict == "skip" { // no test files
 		return
@@ -367,6 +372,9 @@ func (r *report) summary() {
 				r.printf("%s: did not build (the compiler's words are above, and in the log)\n", r.short(name))
 			case p.failed && p.fail == 0:
 				r.printf("%s: no test failed, yet the package did:\n%s", r.short(name), tail(p.ownOutput, 60))
+				for _, test := range p.unfinished {
+					r.printf("    %s was still running%s\n", test, r.panicOf(name, test))
+				}
 			}
 		}
 	}
@@ -395,4 +403,16 @@ func tail(lines []string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "")
+}
+
+// panicOf is ": " and the first panic line in a test's output (a timeout's among them), or "".
+func (r *report) panicOf(pkg, name string) string {
+	if t := r.tests[pkg+"\x00"+name]; t != nil {
+		for _, line := range t.output {
+			if strings.HasPrefix(line, "panic: ") {
+				return ": " + strings.TrimSpace(line)
+			}
+		}
+	}
+	return ""
 }

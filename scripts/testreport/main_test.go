@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,5 +85,30 @@ func TestStillRunning(t *testing.T) {
 	r.read(strings.NewReader(""))
 	if !strings.Contains(out.String(), "a: started") || !strings.Contains(out.String(), "FAIL   a: ") {
 		t.Errorf("a package that never ended is not reported as failed:\n%s", out.String())
+	}
+}
+
+// TestTimeout: a package that go test's -timeout ended, with no test failed, names the test
+// that was still running and the panic that ended it (testdata/timeout.jsonl, from
+// `go test -json -timeout 1s` in testdata/timeout).
+func TestTimeout(t *testing.T) {
+	f, err := os.Open(filepath.Join("testdata", "timeout.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out bytes.Buffer
+	r := newReport(&out, io.Discard)
+	r.module = ""
+	r.read(f)
+	r.summary()
+	for _, want := range []string{
+		"FAIL   timeout: 1s, 1 passed",
+		"timeout: no test failed, yet the package did:",
+		"    TestSlow was still running: panic: test timed out after 1s\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the report lacks %q:\n%s", want, out.String())
+		}
 	}
 }
