@@ -235,3 +235,23 @@ func (t *Total) Scan(src any) error {
 
 // Value sends the total as exact decimal text.
 func (t Total) Value() (driver.Value, error) { return t.String(), nil }
+
+// GroupThousands puts a comma between each three digits of a number's whole part.
+func GroupThousands(s string) string {
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	whole, frac, hasFrac := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, d := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(d)
+	}
+	if hasFrac {
+		return sign + b.String() + "." + frac
+	}
+	return sign + b.String()
+}

@@ -173,3 +173,14 @@ func FuzzTotal(f *testing.F) {
 		}
 	})
 }
+
+func TestGroupThousands(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"0", "0"}, {"999", "999"}, {"1000", "1,000"}, {"-1234567.89", "-1,234,567.89"},
+		{"123456", "123,456"}, {"12345.5", "12,345.5"},
+	} {
+		if got := GroupThousands(tt.in); got != tt.want {
+			t.Errorf("GroupThousands(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

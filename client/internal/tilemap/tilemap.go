@@ -199,21 +199,9 @@ func plural(n int) string {
 
 // Dollars writes an amount as $1,234,567.89: exact, with the thousands marked.
 func Dollars(t money.Total) string {
-	s := t.String()
-	sign := ""
-	if strings.HasPrefix(s, "-") {
-		sign, s = "-", s[1:]
+	s := money.GroupThousands(t.String())
+	if rest, negative := strings.CutPrefix(s, "-"); negative {
+		return "-$" + rest
 	}
-	whole, cents, _ := strings.Cut(s, ".")
-	var sb strings.Builder
-	for i, d := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			sb.WriteByte(',')
-		}
-		sb.WriteRune(d)
-	}
-	if cents != "" {
-		sb.WriteString("." + cents)
-	}
-	return sign + "$" + sb.String()
+	return "$" + s
 }

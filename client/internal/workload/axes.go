@@ -66,7 +66,7 @@ func (countTicks) Ticks(lo, hi float64) []plot.Tick {
 	var ticks []plot.Tick
 	for k := math.Ceil(lo / step); k*step <= hi*(1+1e-9); k++ {
 		v := k * step
-		ticks = append(ticks, plot.Tick{Value: v, Label: groupThousands(strconv.FormatFloat(v, 'f', places, 64))})
+		ticks = append(ticks, plot.Tick{Value: v, Label: money.GroupThousands(strconv.FormatFloat(v, 'f', places, 64))})
 	}
 	return ticks
 }
@@ -98,25 +98,5 @@ func formatCents(c *big.Int) string {
 		sign = "-"
 	}
 	dollars, cents := new(big.Int).QuoRem(abs, big.NewInt(100), new(big.Int))
-	return sign + groupThousands(dollars.String()) + "." + strings.Repeat("0", 2-len(cents.String())) + cents.String()
-}
-
-// groupThousands puts a comma between each three digits of a number's whole part.
-func groupThousands(s string) string {
-	sign := ""
-	if strings.HasPrefix(s, "-") {
-		sign, s = "-", s[1:]
-	}
-	whole, frac, hasFrac := strings.Cut(s, ".")
-	var b strings.Builder
-	for i, d := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(d)
-	}
-	if hasFrac {
-		return sign + b.String() + "." + frac
-	}
-	return sign + b.String()
+	return sign + money.GroupThousands(dollars.String()) + "." + strings.Repeat("0", 2-len(cents.String())) + cents.String()
 }

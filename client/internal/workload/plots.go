@@ -12,6 +12,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"funwithbanking/client/internal/money"
 )
 
 // The pictures, after Jepsen's bank test: latency of every operation over time, throughput
@@ -270,7 +272,7 @@ func (r *Report) bankPlot(svg bool) (*plot.Plot, error) {
 func moneyLabel(total string) string {
 	whole, frac, _ := strings.Cut(total, ".")
 	if frac == "" {
-		return groupThousands(whole)
+		return money.GroupThousands(whole)
 	}
-	return groupThousands(whole) + "." + frac
+	return money.GroupThousands(whole) + "." + frac
 }
