@@ -340,12 +340,15 @@ COMMENT ON FUNCTION bank.robinhood_check(numeric, integer) IS
 -- Contract: the p_keep richest and p_keep poorest holders with their totals, the bounds
 -- every other holder lies within, the number of holders, and the snapshot's xmin: every
 -- change this statement's snapshot misses was made by that transaction or a younger one.
--- Joined in account_id order, which both tables' keys give: hashing every account first
--- costs a quarter more under writers (docs/performance.md).
+-- Joined in account_id order, through accounts' key and the links' index on account_id:
+-- hashing every account first costs a quarter more under writers (docs/performance.md).
+-- Nested loops are ruled out too, so no session setting can make the join quadratic.
 CREATE OR REPLACE FUNCTION bank.rank_holders(p_keep integer) RETURNS bank.ranking
 LANGUAGE plpgsql STABLE
 SET search_path = bank, pg_temp
 SET enable_hashjoin = off
+SET enable_nestloop = off
+SET enable_mergejoin = on
 AS $$
 DECLARE
     v_ranking ranking;
@@ -639,8 +642,8 @@ COMMENT ON FUNCTION bank.apply_moves(bank.plan) IS
 -- wrote any account they touch between that snapshot and the commit (snapshot isolation,
 -- checked on the accounts it writes). Loads and link changes wait for it; two Robinhoods
 -- take turns; transfers wait only for the few accounts it moves, and only while it moves.
--- p_keep: the holders kept at each end of a ranking for a correction; p_tries: the plans
--- that may lose an account to a transfer before transfers are held off for one.
+-- p_keep (>= 1): the holders kept at each end of a ranking for a correction; p_tries (>= 0):
+-- the plans that may lose an account to a transfer before transfers are held off for one.
 CREATE OR REPLACE FUNCTION bank.robinhood_run(p_percent numeric, p_count integer, p_keep integer, p_tries integer)
 RETURNS SETOF bank.move
 LANGUAGE plpgsql VOLATILE
@@ -653,6 +656,10 @@ DECLARE
     v_locked   boolean := false;
 BEGIN
     PERFORM robinhood_check(p_percent, p_count);
+    IF p_keep IS NULL OR p_keep < 1 OR p_tries IS NULL OR p_tries < 0 THEN
+        RAISE EXCEPTION 'keep must be at least 1 and tries at least 0, got % and %', shown(p_keep::text), shown(p_tries::text)
+            USING ERRCODE = 'BK005';
+    END IF;
     -- Until it ends, the path says that a Robinhood is planning, and since when: one run from
     -- the next, even within one statement.
     PERFORM set_config('bank.robinhood_path', format('planning since %s', clock_timestamp()), true);
