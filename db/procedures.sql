@@ -156,10 +156,14 @@ GRANT EXECUTE ON FUNCTION bank.read_snapshot() TO bank_reader;
 
 -- ===== Reports =============================================================================
 
+-- The reports join in account_id order, as bank.rank_holders() does and for the same reason.
 CREATE OR REPLACE FUNCTION bank.top_states(p_limit integer DEFAULT 10)
 RETURNS TABLE (state char(2), customers bigint, avg_balance numeric)
 LANGUAGE plpgsql STABLE
 SET search_path = bank, pg_temp
+SET enable_hashjoin = off
+SET enable_nestloop = off
+SET enable_mergejoin = on
 AS $$
 #variable_conflict use_column
 BEGIN
@@ -189,6 +193,9 @@ CREATE OR REPLACE FUNCTION bank.ranked_customers(p_limit integer, p_richest_firs
 RETURNS SETOF bank.ranked_customer
 LANGUAGE plpgsql STABLE
 SET search_path = bank, pg_temp
+SET enable_hashjoin = off
+SET enable_nestloop = off
+SET enable_mergejoin = on
 AS $$
 BEGIN
     PERFORM check_limit(p_limit);
