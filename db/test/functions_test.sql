@@ -54,10 +54,13 @@ SELECT pg_temp.is(pg_temp.rows('SELECT * FROM bank.top_states()'),
     '(CA,2,125.00) (NY,1,10.09) (TX,1,1.01)',
     'top_states: a joint account counts in full for each holder');
 SELECT pg_temp.is(pg_temp.rows('SELECT * FROM bank.top_states(1)'), '(CA,2,125.00)', 'top_states honours p_limit');
-SELECT pg_temp.is((SELECT bool_and(p.proconfig @> '{enable_hashjoin=off,enable_nestloop=off,enable_mergejoin=on}')
-                    FROM pg_proc p WHERE p.oid IN ('bank.top_states(integer)'::regprocedure,
-                                                   'bank.ranked_customers(integer, boolean)'::regprocedure))::text, 'true',
-    'the reports join in key order, by neither a hash of every account nor nested loops');
+SELECT pg_temp.is((SELECT string_agg(p.proname, ', ' ORDER BY p.proname)
+                    FROM pg_proc p
+                    WHERE p.oid IN ('bank.top_states(integer)'::regprocedure, 'bank.ranked_customers(integer, boolean)'::regprocedure,
+                                    'bank.rank_holders(integer)'::regprocedure)
+                      AND p.proconfig @> '{enable_hashjoin=off,enable_nestloop=off,enable_mergejoin=on}'),
+    'rank_holders, ranked_customers, top_states',
+    'the reports and the ranking join in key order, by neither a hash of every account nor nested loops');
 SELECT pg_temp.is(pg_temp.rows('SELECT * FROM bank.top_customers(2)'),
     '(1,C1,L1,CA,2,150.00) (2,C2,L2,CA,1,100.00)', 'top_customers');
 SELECT pg_temp.is(pg_temp.rows('SELECT * FROM bank.bottom_customers(2)'),
